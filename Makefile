@@ -1,0 +1,31 @@
+# The README's two commands are `make sample` and `make test`; both set everything up first.
+PYTHON ?= python3.11
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.earlyfuse-installed
+
+.PHONY: setup sample test bench clean
+
+$(STAMP): pyproject.toml constraints.txt jobs/install_models.py
+	@command -v $(PYTHON) >/dev/null || { echo "earlyfuse needs $(PYTHON) (Python 3.11)"; exit 1; }
+	@bash scripts/ensure_java.sh
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --upgrade "pip>=24"
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
+	$(BIN)/python -m jobs.install_models -q
+	@touch $(STAMP)
+
+setup: $(STAMP)
+
+sample: setup
+	$(BIN)/earlyfuse run
+	$(BIN)/earlyfuse stats out/sample
+
+test: setup
+	$(BIN)/python -m pytest -q
+
+bench: setup
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) out data

@@ -1,0 +1,52 @@
+"""Run the benchmarks and print one table: ours, baseline, ratio (higher is better), target.
+
+    python -m benchmarks.run [--only NAME ...] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import sys
+
+BENCHMARKS = {
+    "tokenize": "benchmarks.bench_tokenize",
+    "shards": "benchmarks.bench_shards",
+}
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.run")
+    ap.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS), help="run only these")
+    ap.add_argument("--json", action="store_true", help="print rows as JSON")
+    args = ap.parse_args(argv)
+    rows = []
+    for name in args.only or list(BENCHMARKS):
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        row = importlib.import_module(BENCHMARKS[name]).run()
+        row["pass"] = row["ratio"] >= row["target"]
+        rows.append(row)
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        print_table(rows)
+    return 0
+
+
+def print_table(rows: list[dict]) -> None:
+    header = ("benchmark", "ours", "baseline", "ratio", "target", "")
+    body = [(r["name"], r["ours"], r["baseline"], f"{r['ratio']:.2f}x", f">= {r['target']}x",
+             "ok" if r["pass"] else "BELOW") for r in rows]
+    widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(len(header))]
+    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    print(line(header))
+    print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    for b in body:
+        print(line(b))
+    for r in rows:
+        print(f"  {r['name']}: {r['detail']}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,162 @@
+"""The `earlyfuse` command line: run, stats."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+EXIT_CONFIG = 2
+EXIT_ENV = 3
+
+SAMPLE_CONFIG = Path(__file__).resolve().parent.parent / "configs" / "sample.toml"
+
+
+def _err(msg: str, code: int) -> int:
+    print(f"earlyfuse: {msg}", file=sys.stderr)
+    return code
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return str(n)
+
+
+def cmd_run(args) -> int:
+    from pipelines.config import ConfigError, load_config
+    from pipelines.spark import EnvironmentError_
+    from pipelines.storage import InputNotFound
+
+    path = Path(args.config) if args.config else SAMPLE_CONFIG
+    try:
+        cfg = load_config(path)
+    except ConfigError as e:
+        return _err(f"config error: {e}", EXIT_CONFIG)
+    if args.output:
+        cfg.run.output = args.output
+    if args.master:
+        cfg.run.master = args.master
+    if args.no_progress:
+        cfg.run.progress = False
+    if cfg.sample.generate:
+        from jobs.sample_data import generate_sample_inputs
+
+        generate_sample_inputs(cfg.sample.generate)
+    from pipelines.run import run_pipeline
+
+    try:
+        result = run_pipeline(cfg)
+    except InputNotFound as e:
+        return _err(f"input error: {e}", EXIT_CONFIG)
+    except EnvironmentError_ as e:
+        return _err(str(e), EXIT_ENV)
+    except (PermissionError, FileNotFoundError) as e:
+        return _err(f"cannot write output: {e}", EXIT_CONFIG)
+    if args.json:
+        print(json.dumps({"output": result.output, "totals": result.manifest["totals"],
+                          "stages": result.stages, "timings_s": result.timings}, indent=2))
+    else:
+        print_run_summary(result)
+    return 0
+
+
+def print_run_summary(result) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title="earlyfuse run", title_justify="left")
+    for col in ("stage", "in", "kept", "rejected", "top reasons"):
+        t.add_column(col, justify="right" if col in ("in", "kept", "rejected") else "left")
+    for s in result.stages:
+        top = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
+        t.add_row(s["stage"], f"{s['in']:,}", f"{s['kept']:,}", f"{s['rejected']:,}", top)
+    console.print(t)
+    tot = result.manifest["totals"]
+    secs = result.timings.get("total", 0.0)
+    console.print(f"{tot['samples']:,} samples, {tot['tokens']:,} tokens in {tot['shards']} shards "
+                  f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}")
+
+
+def cmd_stats(args) -> int:
+    from pipelines.stats import NotAnOutput, summarize
+
+    try:
+        s = summarize(args.path)
+    except NotAnOutput as e:
+        return _err(str(e), 1)
+    if args.json:
+        print(json.dumps(s, indent=2, ensure_ascii=False))
+        return 0
+    print_stats(s, args.top)
+    return 0
+
+
+def print_stats(s: dict, top: int) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    tot = s["totals"]
+    console.print(f"[bold]{s['path']}[/bold]  ({s['name']}, {s['code_version']}, tokenizer {s['tokenizer']['spec']})")
+    console.print(f"{tot['samples']:,} documents, {tot['tokens']:,} tokens, {tot['images']:,} images, "
+                  f"{tot['tiles']:,} tiles, {tot['shards']} shards, {_human(tot['bytes'])}")
+    for title, rows in (("languages", s["languages"]), ("sources", s["sources"])):
+        t = Table(title=title, title_justify="left")
+        for col in (title[:-1], "documents", "share", "tokens"):
+            t.add_column(col, justify="left" if col == title[:-1] else "right")
+        for r in rows[:top]:
+            t.add_row(r["name"], f"{r['documents']:,}", f"{100 * r['share']:.1f}%", f"{r['tokens']:,}")
+        if len(rows) > top:
+            rest = rows[top:]
+            t.add_row(f"({len(rest)} more)", f"{sum(r['documents'] for r in rest):,}",
+                      f"{100 * sum(r['share'] for r in rest):.1f}%", f"{sum(r['tokens'] for r in rest):,}")
+        console.print(t)
+    t = Table(title="distributions", title_justify="left")
+    for col in ("", "min", "p10", "p50", "p90", "p99", "max"):
+        t.add_column(col, justify="right")
+    for name, key, fmt in (("tokens/sample", "tokens_per_sample", lambda v: f"{v:,.0f}"),
+                           ("samples/shard", "shard_samples", lambda v: f"{v:,.0f}"),
+                           ("bytes/shard", "shard_bytes", _human)):
+        d = s[key]
+        if d.get("count"):
+            t.add_row(name, *(fmt(d[k]) for k in ("min", "p10", "p50", "p90", "p99", "max")))
+    console.print(t)
+    t = Table(title="drops by stage", title_justify="left")
+    for col in ("stage", "in", "kept", "rejected", "reasons"):
+        t.add_column(col, justify="right" if col in ("in", "kept", "rejected") else "left")
+    for st in s["stages"]:
+        reasons = ", ".join(f"{k} {v}" for k, v in sorted(st["reasons"].items(), key=lambda kv: -kv[1]))
+        t.add_row(st["stage"], f"{st['in']:,}", f"{st['kept']:,}", f"{st['rejected']:,}", reasons)
+    console.print(t)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(prog="earlyfuse", description="Multimodal pretraining data on Spark.")
+    sub = ap.add_subparsers(dest="command", required=True)
+    r = sub.add_parser("run", help="run a pipeline (default: the bundled sample on Spark local mode)")
+    r.add_argument("config", nargs="?", help="TOML config (default: configs/sample.toml)")
+    r.add_argument("--output", help="override run.output")
+    r.add_argument("--master", help="override run.master, e.g. local[2]")
+    r.add_argument("--no-progress", action="store_true", help="no live progress line")
+    r.add_argument("--json", action="store_true", help="print the result as JSON")
+    r.set_defaults(func=cmd_run)
+    s = sub.add_parser("stats", help="summarise a finished output folder")
+    s.add_argument("path")
+    s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--top", type=int, default=20, help="rows per table before the tail (default 20)")
+    s.set_defaults(func=cmd_stats)
+    return ap
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,235 @@
+"""TOML configs validated into typed objects.
+
+Every table maps to a dataclass; unknown keys and wrong types raise ConfigError with one
+line naming the file and the key, which the CLI turns into exit code 2.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+class ConfigError(ValueError):
+    """A config problem a user fixes by editing the file; the message is one line."""
+
+
+@dataclass
+class RunConfig:
+    name: str = "earlyfuse"
+    output: str = "out/earlyfuse"
+    master: str = "local[*]"
+    shuffle_partitions: int = 8
+    # Rows per Arrow batch between the JVM and Python: small enough that a batch of
+    # large documents stays well inside a worker's memory.
+    arrow_batch_size: int = 512
+    progress: bool = True
+
+
+@dataclass
+class SampleConfig:
+    # Folder where the bundled sample inputs are generated when missing ("" = never).
+    generate: str = ""
+
+
+@dataclass
+class InputConfig:
+    name: str = ""
+    format: str = ""
+    path: str = ""
+    text_field: str = "text"
+    id_field: str = "id"
+    url_field: str = "url"
+    # Responses larger than this are rejected unread (bounded memory per record).
+    max_record_bytes: int = 20_000_000
+    # HTML extraction; trafilatura is the default, with precision settings as FineWeb.
+    extractor: str = "trafilatura"
+
+    FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet")
+    EXTRACTORS: typing.ClassVar[tuple[str, ...]] = ("trafilatura",)
+
+
+@dataclass
+class LangIdConfig:
+    enabled: bool = True
+    model: str = "lid176"
+    min_score: float = 0.5
+    min_score_per_lang: dict[str, float] = field(default_factory=dict)
+    keep: list[str] = field(default_factory=list)
+    drop: list[str] = field(default_factory=list)
+    # Characters of each document that are classified (fastText is linear in length).
+    max_chars: int = 2000
+    # Fewer letters than this and the language is `und`: no confident guess on a few words.
+    min_chars: int = 20
+    reject_und: bool = True
+
+
+@dataclass
+class QualityConfig:
+    """Gopher quality rules (Rae et al. 2021), datatrove's defaults."""
+
+    enabled: bool = True
+    min_doc_words: int = 50
+    max_doc_words: int = 100_000
+    min_avg_word_length: float = 3.0
+    max_avg_word_length: float = 10.0
+    max_symbol_word_ratio: float = 0.1
+    max_bullet_lines_ratio: float = 0.9
+    max_ellipsis_lines_ratio: float = 0.3
+    max_non_alpha_words_ratio: float = 0.8
+    min_stop_words: int = 2
+    max_duplicate_line_fraction: float = 0.3
+
+
+@dataclass
+class DedupConfig:
+    exact: bool = True
+    # Survivor of a duplicate group: the lowest value of this column.
+    order_by: str = "id"
+
+
+@dataclass
+class TokenizerConfig:
+    spec: str = "tiktoken:cl100k_base"
+    # Text between documents' parts is joined with this separator before encoding.
+    part_separator: str = "\n\n"
+
+
+@dataclass
+class ShardConfig:
+    name: str = ""
+    max_samples: int = 10_000
+    max_bytes: int = 256 * 1024 * 1024
+    # Spark partitions written in parallel; 0 = derived from the number of kept documents.
+    partitions: int = 0
+
+
+@dataclass
+class Config:
+    run: RunConfig = field(default_factory=RunConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+    inputs: list[InputConfig] = field(default_factory=list)
+    langid: LangIdConfig = field(default_factory=LangIdConfig)
+    quality: QualityConfig = field(default_factory=QualityConfig)
+    dedup: DedupConfig = field(default_factory=DedupConfig)
+    tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
+    shards: ShardConfig = field(default_factory=ShardConfig)
+    spark: dict[str, str] = field(default_factory=dict)
+    source_file: str = ""
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("source_file", None)
+        return d
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _check_value(value, tp, where: str, src: str):
+    origin = typing.get_origin(tp)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{src}: {where} must be a list, got {type(value).__name__}")
+        return [_check_value(v, item_tp, f"{where}[{i}]", src) for i, v in enumerate(value)]
+    if origin is dict:
+        key_tp, val_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{src}: {where} must be a table, got {type(value).__name__}")
+        return {str(k): _check_value(v, val_tp, f"{where}.{k}", src) for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is str and isinstance(value, (int, float, bool)) and where.startswith("spark."):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if tp in (int, float) and isinstance(value, bool) or not isinstance(value, tp):
+        raise ConfigError(
+            f"{src}: {where} must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _build(cls, table: dict, where: str, src: str):
+    if not isinstance(table, dict):
+        raise ConfigError(f"{src}: [{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "source_file"]
+    kwargs = {}
+    for key, value in table.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(names)})"
+            raise ConfigError(f"{src}: unknown key '{where}.{key}'{hint}" if where else
+                              f"{src}: unknown key '{key}'{hint}")
+        tp = hints[key]
+        full = f"{where}.{key}" if where else key
+        if dataclasses.is_dataclass(tp):
+            kwargs[key] = _build(tp, value, full, src)
+        elif typing.get_origin(tp) is list and dataclasses.is_dataclass(typing.get_args(tp)[0]):
+            if not isinstance(value, list):
+                raise ConfigError(f"{src}: {full} must be an array of tables ([[{full}]])")
+            kwargs[key] = [_build(typing.get_args(tp)[0], v, f"{full}[{i}]", src)
+                           for i, v in enumerate(value)]
+        else:
+            kwargs[key] = _check_value(value, tp, full, src)
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config, src: str) -> None:
+    if not cfg.inputs:
+        raise ConfigError(f"{src}: no [[inputs]] given")
+    seen = set()
+    for i, inp in enumerate(cfg.inputs):
+        where = f"inputs[{i}]"
+        if not inp.name:
+            raise ConfigError(f"{src}: {where}.name is required")
+        if inp.name in seen:
+            raise ConfigError(f"{src}: {where}.name '{inp.name}' is used twice")
+        seen.add(inp.name)
+        if inp.format not in InputConfig.FORMATS:
+            raise ConfigError(f"{src}: {where}.format must be one of "
+                              f"{', '.join(InputConfig.FORMATS)}, got {inp.format!r}")
+        if not inp.path:
+            raise ConfigError(f"{src}: {where}.path is required")
+        if inp.extractor not in InputConfig.EXTRACTORS:
+            raise ConfigError(f"{src}: {where}.extractor must be one of "
+                              f"{', '.join(InputConfig.EXTRACTORS)}, got {inp.extractor!r}")
+    if not 0.0 <= cfg.langid.min_score <= 1.0:
+        raise ConfigError(f"{src}: langid.min_score must be between 0 and 1")
+    if cfg.shards.max_samples < 1 or cfg.shards.max_bytes < 1024:
+        raise ConfigError(f"{src}: shards.max_samples must be >= 1 and shards.max_bytes >= 1024")
+    if cfg.shards.partitions < 0:
+        raise ConfigError(f"{src}: shards.partitions must be >= 0")
+    if not cfg.shards.name:
+        cfg.shards.name = cfg.run.name
+    if not all(c.isalnum() or c in "-_" for c in cfg.shards.name):
+        raise ConfigError(f"{src}: shards.name may only use letters, digits, '-' and '_'")
+    if cfg.dedup.order_by not in ("id", "uri", "source"):
+        raise ConfigError(f"{src}: dedup.order_by must be one of id, uri, source")
+
+
+def parse_config(data: dict, src: str = "<config>") -> Config:
+    cfg = _build(Config, data, "", src)
+    cfg.source_file = src
+    _validate(cfg, src)
+    return cfg
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config: {e}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    return parse_config(data, str(path))

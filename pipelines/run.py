@@ -1,0 +1,180 @@
+"""The pipeline assembled from a config, run phase by phase with Parquet checkpoints.
+
+Phases: ingest + per-record filters -> checkpoint; dedup -> checkpoint; report and
+rejected rows; tokenize + shards; manifest last. Each phase reads the previous phase's
+Parquet, so no Spark plan recomputes extraction or language ID.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipelines import __version__
+from pipelines.config import Config
+from pipelines.ingest import Ingest
+from pipelines.progress import Progress
+from pipelines.report import stage_counts
+from pipelines.schema import KEEP
+from pipelines.spark import get_session
+from pipelines.stages.dedup_exact import ExactDedup
+from pipelines.stages.langid import LanguageId
+from pipelines.stages.quality import Quality
+from pipelines.stages.shard import WriteShards, auto_partitions
+from pipelines.stages.tokenize import Tokenize
+
+MANIFEST = "manifest.json"
+PREVIEW_CHARS = 2000
+
+
+@dataclass
+class RunResult:
+    output: str
+    manifest: dict
+    stages: list[dict]
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def record_stages(cfg: Config, counter=None) -> list:
+    """The per-record stages in order; each is skipped when disabled in config."""
+    stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter)]
+    if cfg.langid.enabled:
+        stages.append(LanguageId(cfg.langid))
+    if cfg.quality.enabled:
+        stages.append(Quality(cfg.quality))
+    return stages
+
+
+def stage_names(cfg: Config) -> list[str]:
+    names = [s.name for s in record_stages(cfg)]
+    if cfg.dedup.exact:
+        names.append(ExactDedup.name)
+    return names
+
+
+def code_version() -> str:
+    here = Path(__file__).resolve().parent.parent
+    try:
+        rev = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+        if rev.returncode == 0 and rev.stdout.strip():
+            return f"{__version__}+g{rev.stdout.strip()}"
+    except (OSError, subprocess.SubprocessError):
+        pass
+    return __version__
+
+
+def prepare_output(out: Path) -> None:
+    """Unmark the folder as finished first, then clear what a previous run left."""
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MANIFEST).unlink(missing_ok=True)
+    for sub in ("shards", "report", "rejected", "_work"):
+        shutil.rmtree(out / sub, ignore_errors=True)
+    probe = out / ".write-test"
+    probe.write_text("ok")
+    probe.unlink()
+
+
+def _text_preview():
+    from pyspark.sql import functions as F
+
+    texts = F.filter("parts", lambda p: p["kind"] == "text")
+    return F.substring(F.concat_ws("\n\n", F.transform(texts, lambda p: p["text"])), 1, PREVIEW_CHARS)
+
+
+def run_pipeline(cfg: Config, spark=None) -> RunResult:
+    from pyspark.sql import functions as F
+
+    out = Path(cfg.run.output).resolve()
+    prepare_output(out)
+    spark = spark or get_session(cfg)
+    progress = Progress(spark, enabled=cfg.run.progress)
+    work = out / "_work"
+    t_start = time.monotonic()
+
+    with progress.phase("ingest+filter"):
+        df = None
+        for stage in record_stages(cfg, progress.records):
+            df = stage.apply(spark if df is None else df)
+        df.write.parquet(str(work / "filtered"))
+
+    docs = spark.read.parquet(str(work / "filtered"))
+    if cfg.dedup.exact:
+        with progress.phase("dedup"):
+            ExactDedup(cfg.dedup).apply(docs).write.parquet(str(work / "docs"))
+        docs = spark.read.parquet(str(work / "docs"))
+
+    with progress.phase("report"):
+        status_counts = {r["status"]: r["count"] for r in docs.groupBy("status").count().collect()}
+        by_source = [r.asDict() for r in docs.groupBy("source", "status").count()
+                     .orderBy("source", "status").collect()]
+        stages = stage_counts(status_counts, stage_names(cfg))
+        (docs.filter(F.col("status") != KEEP)
+         .select("id", "source", "uri", "status", "lang", "lang_score", "signals",
+                 _text_preview().alias("text_preview"))
+         .orderBy("id")
+         .write.parquet(str(out / "rejected")))
+
+    n_kept = status_counts.get(KEEP, 0)
+    partitions = auto_partitions(n_kept, cfg.shards.max_samples, cfg.shards.partitions)
+    with progress.phase("tokenize+shard"):
+        kept = docs.filter(F.col("status") == KEEP)
+        tokens = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator).apply(kept)
+        writer = WriteShards(str(out / "shards"), cfg.shards.name, cfg.shards.max_samples,
+                             cfg.shards.max_bytes, partitions)
+        infos = sorted((r.asDict() for r in writer.apply(tokens).collect()), key=lambda d: d["name"])
+
+    from pipelines.stages.tokenize import tokenizer
+
+    total_s = time.monotonic() - t_start
+    manifest = build_manifest(cfg, infos, tokenizer(cfg.tokenizer.spec).describe())
+    if manifest["totals"]["samples"] != n_kept:
+        raise AssertionError(f"shards hold {manifest['totals']['samples']} samples, "
+                             f"{n_kept} documents were kept")
+    timings = dict(progress.timings, total=round(total_s, 3))
+    write_report(out, stages, by_source, timings, status_counts)
+    # Written last: a folder without it is not a finished dataset.
+    write_json_atomic(out / MANIFEST, manifest)
+    return RunResult(str(out), manifest, stages, timings)
+
+
+def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
+    totals = {k: sum(i[k] for i in infos) for k in ("samples", "tokens", "images", "tiles", "bytes")}
+    totals["shards"] = len(infos)
+    return {
+        "format": "earlyfuse-webdataset/1",
+        "name": cfg.shards.name,
+        "shards": infos,
+        "totals": totals,
+        "tokenizer": tok,
+        "config": cfg.to_dict(),
+        "code_version": code_version(),
+    }
+
+
+def write_report(out: Path, stages: list[dict], by_source: list[dict], timings: dict,
+                 status_counts: dict) -> None:
+    rep = out / "report"
+    rep.mkdir(parents=True, exist_ok=True)
+    ingested = stages[0]["in"] if stages else 0
+    report = {
+        "stages": stages,
+        "by_source": by_source,
+        "part_drops": {},
+        "timings_s": timings,
+        "throughput": {"records": ingested,
+                       "records_per_s": round(ingested / timings["total"], 1) if timings.get("total") else None},
+        "status_counts": dict(sorted(status_counts.items())),
+    }
+    write_json_atomic(rep / "stages.json", report)
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

@@ -1,0 +1,59 @@
+"""Starting Spark the way this project needs it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+
+from pipelines.config import Config
+
+
+class EnvironmentError_(RuntimeError):
+    """The machine lacks something Spark needs (Java); the message says what."""
+
+
+def check_java() -> None:
+    java_home = os.environ.get("JAVA_HOME")
+    if java_home and os.path.exists(os.path.join(java_home, "bin", "java")):
+        return
+    if shutil.which("java") is None:
+        raise EnvironmentError_(
+            "Java not found: Spark 4 needs Java 17 or newer on PATH or in JAVA_HOME "
+            "(Debian: apt-get install openjdk-17-jre-headless)"
+        )
+
+
+def get_session(cfg: Config | None = None, master: str | None = None, app_name: str = "earlyfuse"):
+    """The active session, or a new one configured from `cfg`.
+
+    Python workers must run this interpreter (the venv's), not whatever `python3` is on
+    PATH, and the driver binds to loopback so local runs never depend on the network.
+    """
+    check_java()
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    from pyspark.sql import SparkSession
+
+    active = SparkSession.getActiveSession()
+    if active is not None:
+        return active
+    run = cfg.run if cfg else None
+    builder = (
+        SparkSession.builder.appName(app_name)
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", str(run.shuffle_partitions if run else 8))
+        .config("spark.sql.execution.arrow.maxRecordsPerBatch", str(run.arrow_batch_size if run else 512))
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.sql.session.timeZone", "UTC")
+    )
+    if master or (run and run.master):
+        builder = builder.master(master or run.master)
+    for key, value in (cfg.spark.items() if cfg else []):
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    return spark

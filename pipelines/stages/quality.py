@@ -1,0 +1,39 @@
+"""Quality stage: Gopher quality signals and thresholds (filters.gopher_quality)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from filters.gopher_quality import GopherThresholds, decide, signals
+from pipelines.config import QualityConfig
+from pipelines.schema import document_texts
+from pipelines.stage import BatchStage
+
+
+class QualityProcessor:
+    def __init__(self, thresholds: GopherThresholds):
+        self.t = thresholds
+
+    def __call__(self, batch):
+        texts = document_texts(batch)
+        langs = batch.column("lang").to_pylist()
+        sigs, reasons = [], []
+        for text, lang in zip(texts, langs):
+            s = signals(text, lang or "")
+            reasons.append(decide(s, self.t))
+            sigs.append({f"gopher.{k}": float(v) for k, v in s.items()})
+        return {"signals": sigs, "reasons": reasons}
+
+
+class Quality(BatchStage):
+    name = "quality"
+    reads = ("parts", "lang")
+    writes = ("signals", "status")
+
+    def __init__(self, cfg: QualityConfig):
+        self.cfg = cfg
+
+    def make_processor(self):
+        fields = {f.name for f in dataclasses.fields(GopherThresholds)}
+        t = GopherThresholds(**{k: v for k, v in dataclasses.asdict(self.cfg).items() if k in fields})
+        return QualityProcessor(t)

@@ -1,0 +1,77 @@
+"""Summaries of a finished output folder: manifest, report and a scan of the shards."""
+
+from __future__ import annotations
+
+import json
+import tarfile
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+
+
+class NotAnOutput(FileNotFoundError):
+    pass
+
+
+def _percentiles(values: list[int]) -> dict:
+    if not values:
+        return {"count": 0}
+    a = np.asarray(values, dtype=np.float64)
+    q = np.percentile(a, [0, 10, 50, 90, 99, 100])
+    return {"count": int(a.size), "mean": round(float(a.mean()), 1),
+            **{k: round(float(v), 1) for k, v in zip(("min", "p10", "p50", "p90", "p99", "max"), q)}}
+
+
+def scan_shard(path: Path) -> list[dict]:
+    """The JSON metadata of every sample in one tar (token arrays are not read)."""
+    metas = []
+    with tarfile.open(path, "r:") as tar:
+        for member in tar:
+            if member.isfile() and member.name.endswith(".json"):
+                metas.append(json.loads(tar.extractfile(member).read()))
+    return metas
+
+
+def summarize(root: str | Path) -> dict:
+    root = Path(root)
+    manifest_path = root / "manifest.json"
+    if not manifest_path.is_file():
+        raise NotAnOutput(f"{root}: no manifest.json, not a finished earlyfuse output")
+    manifest = json.loads(manifest_path.read_text())
+    report_path = root / "report" / "stages.json"
+    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+
+    by_lang: dict[str, Counter] = defaultdict(Counter)
+    by_source: dict[str, Counter] = defaultdict(Counter)
+    lengths: list[int] = []
+    for shard in manifest["shards"]:
+        for meta in scan_shard(root / "shards" / shard["name"]):
+            n = int(meta.get("n_tokens", 0))
+            lengths.append(n)
+            for table, key in ((by_lang, meta.get("lang") or "und"), (by_source, meta.get("source") or "?")):
+                table[key]["documents"] += 1
+                table[key]["tokens"] += n
+    totals = dict(manifest["totals"])
+    n_docs = max(totals.get("samples", 0), 1)
+
+    def table(d):
+        rows = [{"name": k, "documents": v["documents"], "tokens": v["tokens"],
+                 "share": round(v["documents"] / n_docs, 4)} for k, v in d.items()]
+        return sorted(rows, key=lambda r: (-r["documents"], r["name"]))
+
+    drops = [{"stage": s["stage"], "in": s["in"], "kept": s["kept"], "rejected": s["rejected"],
+              "reasons": s["reasons"]} for s in report.get("stages", [])]
+    return {
+        "path": str(root),
+        "name": manifest.get("name"),
+        "totals": totals,
+        "languages": table(by_lang),
+        "sources": table(by_source),
+        "tokens_per_sample": _percentiles(lengths),
+        "shard_bytes": _percentiles([s["bytes"] for s in manifest["shards"]]),
+        "shard_samples": _percentiles([s["samples"] for s in manifest["shards"]]),
+        "stages": drops,
+        "tokenizer": {k: manifest["tokenizer"].get(k) for k in ("spec", "vocab_size")},
+        "code_version": manifest.get("code_version"),
+    }

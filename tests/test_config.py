@@ -1,0 +1,64 @@
+import subprocess
+import sys
+
+import pytest
+
+from pipelines.config import ConfigError, load_config, parse_config
+from tests.conftest import ROOT
+
+MINIMAL = {"inputs": [{"name": "a", "format": "jsonl", "path": "x.jsonl"}]}
+
+
+def test_bundled_sample_config_is_valid():
+    cfg = load_config(ROOT / "configs" / "sample.toml")
+    assert cfg.shards.name == "sample"
+    assert [i.format for i in cfg.inputs] == ["warc", "jsonl"]
+
+
+def test_unknown_key_names_key_and_suggests():
+    with pytest.raises(ConfigError) as e:
+        parse_config({**MINIMAL, "quality": {"min_doc_word": 3}}, "c.toml")
+    msg = str(e.value)
+    assert msg == "c.toml: unknown key 'quality.min_doc_word' (did you mean 'min_doc_words'?)"
+
+
+def test_unknown_section():
+    with pytest.raises(ConfigError, match="unknown key 'qualty'"):
+        parse_config({**MINIMAL, "qualty": {}}, "c.toml")
+
+
+def test_wrong_type():
+    with pytest.raises(ConfigError, match=r"langid.min_score must be float, got str"):
+        parse_config({**MINIMAL, "langid": {"min_score": "high"}}, "c.toml")
+    with pytest.raises(ConfigError, match=r"shards.max_samples must be int, got bool"):
+        parse_config({**MINIMAL, "shards": {"max_samples": True}}, "c.toml")
+
+
+def test_int_accepted_for_float_and_inputs_checked():
+    cfg = parse_config({**MINIMAL, "langid": {"min_score": 1}}, "c.toml")
+    assert cfg.langid.min_score == 1.0
+    with pytest.raises(ConfigError, match=r"inputs\[0\].format must be one of"):
+        parse_config({"inputs": [{"name": "a", "format": "csv", "path": "x"}]}, "c.toml")
+    with pytest.raises(ConfigError, match="no \\[\\[inputs\\]\\]"):
+        parse_config({}, "c.toml")
+
+
+def test_cli_bad_key_is_one_line_and_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[inputs]]\nname="a"\nformat="jsonl"\npath="x"\n[shards]\nmax_sample = 3\n')
+    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "run", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 2
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert f"{bad}: unknown key 'shards.max_sample'" in lines[0]
+    assert "did you mean 'max_samples'" in lines[0]
+
+
+def test_cli_invalid_toml_exit_2(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[run\n")
+    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "run", str(bad)],
+                          capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert proc.returncode == 2
+    assert "invalid TOML" in proc.stderr

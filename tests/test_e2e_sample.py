@@ -1,0 +1,126 @@
+"""The bundled sample pipeline, end to end, read back with webdataset's own reader."""
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import webdataset as wds
+
+from jobs.cli import main as cli_main
+from tests.conftest import ROOT
+
+pytestmark = pytest.mark.e2e
+
+
+def kept_texts(out: Path) -> dict[str, str]:
+    table = pq.read_table(out / "_work" / "docs").to_pylist()
+    return {r["id"]: "\n\n".join(p["text"] for p in r["parts"] if p["kind"] == "text" and p["text"])
+            for r in table if r["status"] == "keep"}
+
+
+def test_manifest_written_and_shards_match(sample_run):
+    result, _, _ = sample_run
+    out = Path(result.output)
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["totals"]["shards"] == len(manifest["shards"]) > 1
+    for s in manifest["shards"]:
+        data = (out / "shards" / s["name"]).read_bytes()
+        assert hashlib.sha256(data).hexdigest() == s["sha256"]
+        assert len(data) == s["bytes"]
+    assert manifest["tokenizer"]["special_ids"]["<|begin_of_text|>"] == 100277
+    assert manifest["config"]["shards"]["name"] == "sample"
+    assert not list((out / "shards").glob("*.tmp-*"))
+
+
+def test_webdataset_reads_every_shard_and_tokens_decode_to_text(sample_run):
+    from tokenization import load_tokenizer
+
+    result, _, _ = sample_run
+    out = Path(result.output)
+    manifest = json.loads((out / "manifest.json").read_text())
+    urls = [str(out / "shards" / s["name"]) for s in manifest["shards"]]
+    texts = kept_texts(out)
+    tok = load_tokenizer(manifest["tokenizer"]["spec"])
+    seen = []
+    for sample in wds.WebDataset(urls, shardshuffle=False).decode():
+        meta, ids = sample["json"], sample["tokens.npy"]
+        assert ids.dtype.name == "uint32"
+        assert ids[0] == tok.bos_id and ids[-1] == tok.eos_id
+        assert meta["n_tokens"] == len(ids)
+        assert tok.decode(ids[1:-1]) == texts[meta["id"]]
+        assert sample["__key__"] == meta["id"]
+        seen.append(meta["id"])
+    assert len(seen) == len(set(seen)) == manifest["totals"]["samples"] == len(texts)
+
+
+def test_sample_has_languages_scripts_and_planted_rejections(sample_run):
+    result, truth, _ = sample_run
+    out = Path(result.output)
+    kept = pq.read_table(out / "_work" / "docs").to_pylist()
+    by_uri = {r["uri"]: r for r in kept}
+    langs = {r["lang"] for r in kept if r["status"] == "keep"}
+    assert len(langs) >= 8
+    assert len({code.split("_")[1] for code in langs}) >= 4
+    pages = truth["pages"]
+    dups = [p for p in pages if p["kind"] == "exact_dup"]
+    assert dups and all(by_uri[p["url"]]["status"] == "dedup_exact:duplicate" or
+                        by_uri[p["dup_of"]]["status"] == "dedup_exact:duplicate" for p in dups)
+    low = [p for p in pages if p["kind"] == "low_quality"]
+    rejected_low = [p for p in low if p["url"] not in by_uri or by_uri[p["url"]]["status"] != "keep"]
+    assert len(rejected_low) >= 0.8 * len(low)
+    good = [p for p in pages if p["kind"] == "good"]
+    kept_good = [p for p in good if by_uri.get(p["url"], {}).get("status") == "keep"]
+    assert len(kept_good) >= 0.9 * len(good)
+    for p in kept_good:
+        assert by_uri[p["url"]]["lang"] == p["lang"], p["url"]
+
+
+def test_report_counts_are_consistent(sample_run):
+    result, _, _ = sample_run
+    out = Path(result.output)
+    report = json.loads((out / "report" / "stages.json").read_text())
+    stages = report["stages"]
+    assert [s["stage"] for s in stages] == ["ingest", "langid", "quality", "dedup_exact"]
+    for prev, cur in zip(stages, stages[1:]):
+        assert cur["in"] == prev["kept"]
+    for s in stages:
+        assert s["in"] == s["kept"] + s["rejected"] == s["kept"] + sum(s["reasons"].values())
+    rejected_rows = pq.read_table(out / "rejected").num_rows
+    assert rejected_rows == sum(s["rejected"] for s in stages)
+    assert stages[-1]["kept"] == result.manifest["totals"]["samples"]
+
+
+def test_stats_json(sample_run, capsys):
+    result, _, _ = sample_run
+    assert cli_main(["stats", result.output, "--json"]) == 0
+    s = json.loads(capsys.readouterr().out)
+    assert s["totals"]["samples"] == result.manifest["totals"]["samples"]
+    assert sum(r["documents"] for r in s["languages"]) == s["totals"]["samples"]
+    assert sum(r["tokens"] for r in s["sources"]) == s["totals"]["tokens"]
+    assert {r["name"] for r in s["sources"]} == {"crawl", "docs"}
+    assert s["tokens_per_sample"]["p50"] > 0
+    assert s["stages"][0]["stage"] == "ingest"
+    assert cli_main(["stats", result.output]) == 0
+    assert "languages" in capsys.readouterr().out
+
+
+def test_rerun_on_one_core_gives_identical_shards(sample_run, tmp_path):
+    """Same config through the CLI in a fresh JVM on local[1]: byte-identical shards."""
+    result, _, root = sample_run
+    text = (ROOT / "configs" / "sample.toml").read_text()
+    text = text.replace('generate = "data/sample"', 'generate = ""').replace("data/sample", str(root))
+    cfg = tmp_path / "sample.toml"
+    cfg.write_text(text)
+    out2 = tmp_path / "again"
+    proc = subprocess.run([sys.executable, "-m", "jobs.cli", "run", str(cfg), "--master", "local[1]",
+                           "--output", str(out2), "--no-progress"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "samples" in proc.stdout and "dedup_exact" in proc.stdout
+    first = {s["name"]: s["sha256"] for s in result.manifest["shards"]}
+    second = json.loads((out2 / "manifest.json").read_text())
+    assert {s["name"]: s["sha256"] for s in second["shards"]} == first

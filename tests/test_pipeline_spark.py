@@ -1,0 +1,122 @@
+"""Stages on the shared local Spark session, over small inputs the tests write."""
+
+import json
+
+import pytest
+from pyspark.sql import functions as F
+
+from pipelines.config import parse_config
+from pipelines.ingest import Ingest
+from pipelines.run import record_stages, run_pipeline
+from pipelines.stages.dedup_exact import ExactDedup
+from tests.test_warc_reader import PARAS
+from tests.warcs import html_page, warc_record, write_warc
+
+pytestmark = pytest.mark.spark
+
+EN = ("The river path follows the water for six miles, past old mills and quiet farms, and it is "
+      "one of the best walks in the whole county for families with children. ")
+FR = ("Le sentier suit la rivière pendant dix kilomètres, devant les vieux moulins et les fermes "
+      "tranquilles, et c'est une des plus belles promenades de toute la région. ")
+
+
+LONG = PARAS + [
+    "In the afternoon the wind rises and the sailing school takes its pupils out beyond the "
+    "breakwater, where the waves are higher and the instructors shout advice from a motor boat.",
+    "Most of the restaurants close between lunch and dinner, so anyone hungry at four o'clock "
+    "has to make do with an ice cream from the kiosk next to the lifeboat station.",
+]
+
+
+@pytest.fixture(scope="module")
+def inputs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("inputs")
+    write_warc(d / "a.warc.gz", [
+        warc_record("http://a.example/1", html_page("Harbour", LONG)),
+        warc_record("http://a.example/2", html_page("Harbour", LONG)),          # exact copy
+        warc_record("http://a.example/3", html_page("Broken", LONG[::-1])),           # corrupted below
+        warc_record("http://a.example/4", html_page("Short", ["This page is much too short to be a useful document for any training run."])),
+        warc_record("http://a.example/logo.png", b"\x89PNG....", "image/png"),
+    ], corrupt={2})
+    lines = [json.dumps({"id": f"d{i}", "url": f"http://d.example/{i}", "text": (EN if i % 2 else FR) * 4 + str(i)})
+             for i in range(12)]
+    lines.insert(3, "{not json")
+    lines.append(json.dumps({"id": "dup", "url": "http://d.example/dup", "text": "  " + (FR * 4 + "0").replace(" ", "   ")}))
+    (d / "docs.jsonl").write_text("\n".join(lines) + "\n")
+    return d
+
+
+def config(inputs, out, **extra):
+    data = {
+        "run": {"name": "t", "output": str(out), "progress": False},
+        "inputs": [{"name": "crawl", "format": "warc", "path": str(inputs / "*.warc.gz")},
+                   {"name": "docs", "format": "jsonl", "path": str(inputs / "docs.jsonl")}],
+        "shards": {"max_samples": 4},
+    }
+    data.update(extra)
+    return parse_config(data, "test.toml")
+
+
+def statuses(df):
+    return {r["status"]: r["count"] for r in df.groupBy("status").count().collect()}
+
+
+def test_every_stage_rows_in_equal_kept_plus_rejected(spark, inputs, tmp_path):
+    cfg = config(inputs, tmp_path / "out")
+    stages = record_stages(cfg) + [ExactDedup(cfg.dedup)]
+    df = None
+    for stage in stages:
+        before = statuses(df) if df is not None else None
+        df = stage.apply(spark if df is None else df).cache()
+        after = statuses(df)
+        if before is None:
+            rows_in = sum(after.values())
+        else:
+            rows_in = before.get("keep", 0)
+            assert sum(after.values()) == sum(before.values()), f"{stage.name} dropped rows"
+        new_rejected = sum(n for s, n in after.items() if s.startswith(f"{stage.name}:"))
+        assert rows_in == after.get("keep", 0) + new_rejected, stage.name
+        # rows already rejected pass through untouched
+        if before is not None:
+            for s, n in before.items():
+                if s != "keep":
+                    assert after[s] == n
+    final = statuses(df)
+    assert final["ingest:corrupt_gzip"] == 1
+    assert final["ingest:not_html"] == 1
+    assert final["ingest:bad_json"] == 1
+    assert final["quality:gopher_short_doc"] >= 1
+    assert final["dedup_exact:duplicate"] == 2  # the WARC copy and the re-spaced JSONL copy
+
+
+def test_dedup_survivor_is_lowest_id(spark, inputs, tmp_path):
+    cfg = config(inputs, tmp_path / "out")
+    df = Ingest(cfg.inputs).apply(spark)
+    out = ExactDedup(cfg.dedup).apply(df).filter(F.col("uri").isin("http://a.example/1", "http://a.example/2"))
+    rows = sorted((r["id"], r["status"]) for r in out.collect())
+    assert [s for _, s in rows] == ["keep", "dedup_exact:duplicate"]
+
+
+def test_run_with_corrupt_member_completes_and_reports(spark, inputs, tmp_path):
+    result = run_pipeline(config(inputs, tmp_path / "out"), spark)
+    out = tmp_path / "out"
+    assert (out / "manifest.json").is_file()
+    report = json.loads((out / "report" / "stages.json").read_text())
+    ingest = report["stages"][0]
+    assert ingest["reasons"]["corrupt_gzip"] == 1
+    for s in report["stages"]:
+        assert s["in"] == s["kept"] + s["rejected"]
+    rejected = spark.read.parquet(str(out / "rejected"))
+    assert rejected.count() == sum(s["rejected"] for s in report["stages"])
+    assert result.manifest["totals"]["samples"] == report["stages"][-1]["kept"]
+    assert {r["status"] for r in rejected.select("status").collect()} >= {"ingest:corrupt_gzip", "ingest:bad_json"}
+
+
+def test_missing_input_is_a_clear_error(spark, tmp_path):
+    from pipelines.storage import InputNotFound
+
+    cfg = parse_config({"run": {"output": str(tmp_path / "o"), "progress": False},
+                        "inputs": [{"name": "x", "format": "jsonl", "path": str(tmp_path / "nope/*.jsonl")}]})
+    with pytest.raises(InputNotFound, match="matches no files"):
+        run_pipeline(cfg, spark)
+    assert not (tmp_path / "o" / "manifest.json").exists()

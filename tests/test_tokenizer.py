@@ -1,0 +1,58 @@
+import base64
+
+import numpy as np
+import pytest
+
+from tokenization import load_tokenizer
+from tokenization.special import LLAMA4_OFFSETS
+from tokenization.stream import text_streams
+
+
+@pytest.fixture(scope="module")
+def tok():
+    return load_tokenizer("tiktoken:cl100k_base")
+
+
+def test_embedded_cl100k_with_specials_after_base(tok):
+    assert tok.base_vocab == 100277
+    assert tok.special_ids["<|begin_of_text|>"] == 100277
+    assert tok.special_ids["<|patch|>"] == 100277 + 92
+    assert tok.vocab_size == 100277 + 2048
+    assert tok.encode("hello world") == [15339, 1917]  # cl100k's own ids
+
+
+def test_roundtrip_and_special_strings_are_text(tok):
+    text = "Grüße aus Köln — 東京 <|begin_of_text|> 🙂"
+    ids = tok.encode(text)
+    assert tok.bos_id not in ids
+    assert tok.decode(ids) == text
+
+
+def test_streams_are_framed_uint32(tok):
+    a, b = text_streams(tok, ["one two", ""])
+    assert a.dtype == np.uint32 and a[0] == tok.bos_id and a[-1] == tok.eos_id
+    assert list(b) == [tok.bos_id, tok.eos_id]
+    assert tok.decode(a[1:-1]) == "one two"
+
+
+def test_decode_rejects_ids_outside_vocab(tok):
+    with pytest.raises(ValueError, match="outside the vocabulary"):
+        tok.decode([tok.vocab_size + 5])
+
+
+def test_llama4_file_layout(tmp_path):
+    # A tiny tiktoken-format ranks file: the 256 single bytes. Specials land at n_ranks + offset,
+    # which for Llama 4's 200,000 ranks gives its published ids.
+    path = tmp_path / "tokenizer.model"
+    path.write_text("".join(f"{base64.b64encode(bytes([i])).decode()} {i}\n" for i in range(256)))
+    t = load_tokenizer(f"llama4:{path}")
+    assert t.special_ids == {k: 256 + v for k, v in LLAMA4_OFFSETS.items()}
+    assert t.decode(t.encode("abc")) == "abc"
+    assert {k: 200000 + v for k, v in LLAMA4_OFFSETS.items()}["<|image_start|>"] == 200080
+
+
+def test_bad_spec():
+    with pytest.raises(ValueError, match="unknown tokenizer kind"):
+        load_tokenizer("sentencepiece:/x")
+    with pytest.raises(FileNotFoundError):
+        load_tokenizer("tiktoken:/does/not/exist")
