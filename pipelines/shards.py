@@ -12,8 +12,8 @@ import io
 import json
 import os
 import re
-import tarfile
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -49,20 +49,34 @@ class ShardInfo:
     sha256: str
 
 
-class _HashingFile(io.RawIOBase):
-    def __init__(self, f):
-        self.f, self.h, self.n = f, hashlib.sha256(), 0
+BLOCK = 512
+RECORD = 20 * BLOCK  # tar's default record size; tarfile pads archives to it, so do we
+SMALL = 64 * 1024
+FLUSH_AT = 1 << 20
+_PADS = [bytes(n) for n in range(BLOCK)]
 
-    def writable(self):
-        return True
 
-    def tell(self):
-        return self.n
+_MODE_IDS = b"0000644\0" + b"0000000\0" * 2           # mode, uid, gid
+_MTIME = b"00000000000\0"
+_TAIL = (b"0" + bytes(100) + b"ustar\x0000").ljust(BLOCK - 156, b"\0")  # type, link, magic, rest
+_FIXED_SUM = sum(_MODE_IDS) + sum(_MTIME) + sum(b" " * 8) + sum(_TAIL)
 
-    def write(self, b):
-        self.h.update(b)
-        self.n += len(b)
-        return self.f.write(b)
+
+def ustar_header(name: str, size: int) -> bytes:
+    """A USTAR header byte-identical to tarfile's for a regular file with mtime/uid/gid 0.
+
+    Built from precomputed pieces because tarfile's per-member Python overhead dominated
+    shard writing; a test compares the bytes with tarfile's own.
+    """
+    raw = name.encode("utf-8")
+    if len(raw) > 100:
+        raise ValueError(f"tar member name longer than 100 bytes: {name!r}")
+    if size >= 8 ** 11:
+        raise ValueError(f"tar member too large for USTAR: {size} bytes")
+    size_field = b"%011o\0" % size
+    chksum = _FIXED_SUM + sum(raw) + sum(size_field)
+    return b"".join((raw.ljust(100, b"\0"), _MODE_IDS, size_field, _MTIME,
+                     b"%06o\0 " % chksum, _TAIL))
 
 
 class ShardWriter:
@@ -73,58 +87,84 @@ class ShardWriter:
         self.max_samples, self.max_bytes = max_samples, max_bytes
         self.infos: list[ShardInfo] = []
         self._seq = 0
-        self._tar = None
+        self._f = None
         os.makedirs(out_dir, exist_ok=True)
 
     def _open(self):
         self.final = os.path.join(self.out_dir, f"{self.name}-{self.partition:05d}-{self._seq:04d}.tar")
         self.tmp = f"{self.final}.tmp-{uuid.uuid4().hex[:8]}"
-        self._raw = open(self.tmp, "wb")
-        self._hf = _HashingFile(self._raw)
-        self._tar = tarfile.open(fileobj=self._hf, mode="w", format=tarfile.USTAR_FORMAT)
+        self._f = open(self.tmp, "wb", buffering=0)
+        self._hash = hashlib.sha256()
+        # sha256 and the file write both release the GIL: hashing on one FIFO thread
+        # overlaps them, in order, at no risk to the digest.
+        self._hasher = ThreadPoolExecutor(max_workers=1)
+        self._hashed = None
+        self._buf = bytearray()
+        self._n = 0
         self._samples = self._tokens = self._images = self._tiles = 0
 
+    def _put(self, data: bytes):
+        # Headers, padding and small members are gathered so that hashing and writing
+        # happen in large pieces; large members go straight through without a copy.
+        self._n += len(data)
+        if len(data) < SMALL:
+            self._buf += data
+            if len(self._buf) >= FLUSH_AT:
+                self._flush()
+            return
+        self._flush()
+        self._hashed = self._hasher.submit(self._hash.update, data)
+        self._f.write(data)
+
+    def _flush(self):
+        if self._buf:
+            buf, self._buf = self._buf, bytearray()
+            self._hashed = self._hasher.submit(self._hash.update, buf)
+            self._f.write(buf)
+
     def write(self, key: str, files: dict[str, bytes], tokens: int = 0, images: int = 0, tiles: int = 0):
-        if self._tar is None:
+        if self._f is None:
             self._open()
         key = safe_key(key)
         for ext in sorted(files):
             data = files[ext]
-            ti = tarfile.TarInfo(f"{key}.{ext}")
-            ti.size, ti.mtime, ti.mode = len(data), 0, 0o644
-            ti.uid = ti.gid = 0
-            ti.uname = ti.gname = ""
-            self._tar.addfile(ti, io.BytesIO(data))
+            self._put(ustar_header(f"{key}.{ext}", len(data)))
+            self._put(data)
+            if len(data) % BLOCK:
+                self._put(_PADS[BLOCK - len(data) % BLOCK])
         self._samples += 1
         self._tokens += tokens
         self._images += images
         self._tiles += tiles
-        if self._samples >= self.max_samples or self._hf.n >= self.max_bytes:
+        if self._samples >= self.max_samples or self._n >= self.max_bytes:
             self._commit()
 
     def _commit(self):
-        self._tar.close()
-        self._raw.flush()
-        os.fsync(self._raw.fileno())
-        self._raw.close()
+        end = self._n + 2 * BLOCK
+        self._put(bytes(2 * BLOCK + (-end) % RECORD))
+        self._flush()
+        self._hasher.shutdown(wait=True)
+        os.fsync(self._f.fileno())
+        self._f.close()
         os.replace(self.tmp, self.final)
         self.infos.append(ShardInfo(os.path.basename(self.final), self.partition, self._samples,
-                                    self._tokens, self._images, self._tiles, self._hf.n,
-                                    self._hf.h.hexdigest()))
-        self._tar = None
+                                    self._tokens, self._images, self._tiles, self._n,
+                                    self._hash.hexdigest()))
+        self._f = None
         self._seq += 1
 
     def close(self) -> list[ShardInfo]:
-        if self._tar is not None:
+        if self._f is not None:
             self._commit()
         return self.infos
 
     def abort(self):
-        if self._tar is not None:
-            self._raw.close()
+        if self._f is not None:
+            self._hasher.shutdown(wait=True)
+            self._f.close()
             if os.path.exists(self.tmp):
                 os.remove(self.tmp)
-            self._tar = None
+            self._f = None
 
 
 def info_dicts(infos: list[ShardInfo]) -> list[dict]:

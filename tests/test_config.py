@@ -62,3 +62,24 @@ def test_cli_invalid_toml_exit_2(tmp_path):
                           capture_output=True, text=True, cwd=ROOT, timeout=60)
     assert proc.returncode == 2
     assert "invalid TOML" in proc.stderr
+
+
+def test_readme_config_reference_lists_every_key():
+    import dataclasses
+    import typing
+
+    from pipelines.config import Config
+
+    readme = (ROOT / "README.md").read_text()
+    missing = []
+    for section in dataclasses.fields(Config):
+        if section.name in ("source_file", "spark"):
+            continue
+        tp = typing.get_type_hints(Config)[section.name]
+        prefix = section.name
+        if typing.get_origin(tp) is list:
+            tp, prefix = typing.get_args(tp)[0], f"{section.name}[]"
+        for f in dataclasses.fields(tp):
+            if f"`{prefix}.{f.name}`" not in readme:
+                missing.append(f"{prefix}.{f.name}")
+    assert not missing, f"README config reference lacks: {missing}"

@@ -58,3 +58,21 @@ def test_abort_leaves_no_partial_shard(tmp_path):
     w.write("k", {"json": b"{}"})
     w.abort()
     assert list(tmp_path.iterdir()) == []
+
+
+def test_our_tar_bytes_equal_tarfiles(tmp_path):
+    """The hand-built USTAR headers and padding match the standard library's writer exactly."""
+    import io
+
+    files = [("k1.json", b'{"a":1}'), ("k1.tokens.npy", bytes(range(256)) * 3), ("k2.json", b"")]
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.USTAR_FORMAT) as tar:
+        for name, data in files:
+            ti = tarfile.TarInfo(name)
+            ti.size, ti.mtime, ti.mode, ti.uid, ti.gid, ti.uname, ti.gname = len(data), 0, 0o644, 0, 0, "", ""
+            tar.addfile(ti, io.BytesIO(data))
+    w = ShardWriter(str(tmp_path), "t", 0, max_samples=10, max_bytes=1 << 30)
+    w.write("k1", {"json": files[0][1], "tokens.npy": files[1][1]})
+    w.write("k2", {"json": b""})
+    (info,) = w.close()
+    assert (tmp_path / info.name).read_bytes() == buf.getvalue()

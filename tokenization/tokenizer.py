@@ -62,6 +62,11 @@ class Tokenizer:
         return self.encoding.encode_ordinary(text)
 
     def encode_batch(self, texts: list[str], num_threads: int = 1) -> list[list[int]]:
+        # tiktoken's batch call is a thread pool over encode_ordinary; with one thread (a
+        # Spark task owns one core) the pool is pure overhead, so call the encoder directly.
+        if num_threads <= 1:
+            encode = self.encoding.encode_ordinary
+            return [encode(t) for t in texts]
         return self.encoding.encode_ordinary_batch(texts, num_threads=num_threads)
 
     def decode(self, ids) -> str:
