@@ -79,7 +79,7 @@ def print_run_summary(result) -> None:
     tot = result.manifest["totals"]
     secs = result.timings.get("total", 0.0)
     console.print(f"{tot['samples']:,} samples, {tot['tokens']:,} tokens in {tot['shards']} shards "
-                  f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}")
+                  f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}", soft_wrap=True)
 
 
 def cmd_stats(args) -> int:

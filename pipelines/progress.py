@@ -23,6 +23,7 @@ class Progress:
         self.timings: dict[str, float] = {}
         self._phase = None
         self._t0 = 0.0
+        self._base = 0
         self._stop = threading.Event()
         self._thread = None
 
@@ -40,9 +41,14 @@ class Progress:
     def line(self) -> str:
         done, total, active = self._tasks()
         elapsed = time.monotonic() - self._t0
-        rate = self.records.value / elapsed if elapsed > 0 else 0.0
-        return (f"[{self._phase}] tasks {done}/{total} ({active} running) "
-                f"| {self.records.value:,} records | {rate:,.0f} rec/s | {elapsed:5.1f}s")
+        return f"[{self._phase}] tasks {done}/{total} ({active} running){self._rate(elapsed)} | {elapsed:5.1f}s"
+
+    def _rate(self, elapsed: float) -> str:
+        # The accumulator grows when tasks finish; only phases that read records move it.
+        n = self.records.value - self._base
+        if n <= 0 or elapsed <= 0:
+            return ""
+        return f" | {n:,} records | {n / elapsed:,.0f} rec/s"
 
     def _loop(self):
         last_log = time.monotonic()
@@ -62,6 +68,7 @@ class Progress:
     def phase(self, name: str):
         self._phase = name
         self._t0 = time.monotonic()
+        self._base = self.records.value
         self.sc.setJobDescription(name)
         if self.enabled:
             self._stop.clear()
@@ -76,5 +83,6 @@ class Progress:
                 self._stop.set()
                 self._thread.join()
                 prefix = "\r\033[K" if self.tty else ""
-                print(f"{prefix}[{name}] done in {elapsed:.1f}s", file=self.stream, flush=True)
+                print(f"{prefix}[{name}] done in {elapsed:.1f}s{self._rate(elapsed)}",
+                      file=self.stream, flush=True)
             self.sc.setJobDescription(None)
