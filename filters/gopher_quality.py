@@ -19,7 +19,7 @@ _PUNCT = set("!/—”:％１〈&(、━\\【#%「」，】；+^]~“《„';’
 STOP_WORDS = {"eng": frozenset(["the", "be", "to", "of", "and", "that", "have", "with"])}
 
 
-@dataclass(frozen=True)
+@dataclass
 class GopherThresholds:
     min_doc_words: int = 50
     max_doc_words: int = 100_000

@@ -13,6 +13,8 @@ import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from filters.gopher_quality import GopherThresholds
+
 
 class ConfigError(ValueError):
     """A config problem a user fixes by editing the file; the message is one line."""
@@ -69,20 +71,10 @@ class LangIdConfig:
 
 
 @dataclass
-class QualityConfig:
-    """Gopher quality rules (Rae et al. 2021), datatrove's defaults."""
+class QualityConfig(GopherThresholds):
+    """Gopher quality rules (Rae et al. 2021); thresholds default to datatrove's."""
 
     enabled: bool = True
-    min_doc_words: int = 50
-    max_doc_words: int = 100_000
-    min_avg_word_length: float = 3.0
-    max_avg_word_length: float = 10.0
-    max_symbol_word_ratio: float = 0.1
-    max_bullet_lines_ratio: float = 0.9
-    max_ellipsis_lines_ratio: float = 0.3
-    max_non_alpha_words_ratio: float = 0.8
-    min_stop_words: int = 2
-    max_duplicate_line_fraction: float = 0.3
 
 
 @dataclass

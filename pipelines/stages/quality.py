@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from filters.gopher_quality import GopherThresholds, decide, signals
 from pipelines.config import QualityConfig
 from pipelines.schema import document_texts
@@ -34,6 +32,4 @@ class Quality(BatchStage):
         self.cfg = cfg
 
     def make_processor(self):
-        fields = {f.name for f in dataclasses.fields(GopherThresholds)}
-        t = GopherThresholds(**{k: v for k, v in dataclasses.asdict(self.cfg).items() if k in fields})
-        return QualityProcessor(t)
+        return QualityProcessor(self.cfg)
