@@ -103,8 +103,15 @@ def print_stats(s: dict, top: int) -> None:
     console = Console()
     tot = s["totals"]
     console.print(f"[bold]{s['path']}[/bold]  ({s['name']}, {s['code_version']}, tokenizer {s['tokenizer']['spec']})")
-    console.print(f"{tot['samples']:,} documents, {tot['tokens']:,} tokens, {tot['images']:,} images, "
+    console.print(f"{tot['samples']:,} documents, {tot['tokens']:,} tokens "
+                  f"({tot['text_tokens']:,} text, {tot['image_tokens']:,} image), {tot['images']:,} images, "
                   f"{tot['tiles']:,} tiles, {tot['shards']} shards, {_human(tot['bytes'])}")
+    if s["modalities"]:
+        console.print("modalities: " + ", ".join(f"{k} {v:,}" for k, v in s["modalities"].items()))
+    if s["bytes_by_member"]:
+        v = s.get("vision") or {}
+        console.print("bytes by member: " + ", ".join(f"{k} {_human(n)}" for k, n in s["bytes_by_member"].items())
+                      + (f"  (tiles stored as {v.get('layout')}/{v.get('tile_format')}, {v.get('mode')} mode)" if v else ""))
     for title, rows in (("languages", s["languages"]), ("sources", s["sources"])):
         t = Table(title=title, title_justify="left")
         for col in (title[:-1], "documents", "share", "tokens"):
@@ -120,6 +127,8 @@ def print_stats(s: dict, top: int) -> None:
     for col in ("", "min", "p10", "p50", "p90", "p99", "max"):
         t.add_column(col, justify="right")
     for name, key, fmt in (("tokens/sample", "tokens_per_sample", lambda v: f"{v:,.0f}"),
+                           ("images/doc", "images_per_doc", lambda v: f"{v:,.1f}"),
+                           ("tiles/image", "tiles_per_image", lambda v: f"{v:,.1f}"),
                            ("samples/shard", "shard_samples", lambda v: f"{v:,.0f}"),
                            ("bytes/shard", "shard_bytes", _human)):
         d = s[key]

@@ -50,8 +50,13 @@ class InputConfig:
     max_record_bytes: int = 20_000_000
     # HTML extraction; trafilatura is the default, with precision settings as FineWeb.
     extractor: str = "trafilatura"
+    # Parquet image-text pairs: a column of image bytes, or of paths relative to the file.
+    image_field: str = ""
+    image_path_field: str = ""
+    # WARC pages: images not in the WARC set are looked up here, at <root>/<host>/<path>.
+    image_root: str = ""
 
-    FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet")
+    FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet", "webdataset", "images")
     EXTRACTORS: typing.ClassVar[tuple[str, ...]] = ("trafilatura",)
 
 
@@ -75,6 +80,31 @@ class QualityConfig(GopherThresholds):
     """Gopher quality rules (Rae et al. 2021); thresholds default to datatrove's."""
 
     enabled: bool = True
+
+
+@dataclass
+class ImagesConfig:
+    """Decoding limits, filters and Llama-4 tiling."""
+
+    enabled: bool = True
+    # Decompression-bomb guard: larger images are rejected from their header, undecoded.
+    max_pixels: int = 64_000_000
+    min_bytes: int = 0
+    min_side: int = 1
+    max_side: int = 20_000
+    max_aspect_ratio: float = 20.0
+    # Llama 4 packed up to 48 images per sample; images past the cap are counted drops.
+    max_per_doc: int = 48
+    tile_size: int = 336
+    max_tiles: int = 16
+    mode: str = "exact"
+    layout: str = "tiles"
+    tile_format: str = "npy"
+    jpeg_quality: int = 95
+
+    MODES: typing.ClassVar[tuple[str, ...]] = ("exact", "fast")
+    LAYOUTS: typing.ClassVar[tuple[str, ...]] = ("tiles", "patches")
+    TILE_FORMATS: typing.ClassVar[tuple[str, ...]] = ("npy", "png", "jpeg")
 
 
 @dataclass
@@ -107,6 +137,7 @@ class Config:
     inputs: list[InputConfig] = field(default_factory=list)
     langid: LangIdConfig = field(default_factory=LangIdConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
+    images: ImagesConfig = field(default_factory=ImagesConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     shards: ShardConfig = field(default_factory=ShardConfig)
@@ -201,6 +232,20 @@ def _validate(cfg: Config, src: str) -> None:
         cfg.shards.name = cfg.run.name
     if not all(c.isalnum() or c in "-_" for c in cfg.shards.name):
         raise ConfigError(f"{src}: shards.name may only use letters, digits, '-' and '_'")
+    im = cfg.images
+    for key, allowed in (("mode", ImagesConfig.MODES), ("layout", ImagesConfig.LAYOUTS),
+                         ("tile_format", ImagesConfig.TILE_FORMATS)):
+        if getattr(im, key) not in allowed:
+            raise ConfigError(f"{src}: images.{key} must be one of {', '.join(allowed)}, "
+                              f"got {getattr(im, key)!r}")
+    if im.layout == "patches" and im.tile_format != "npy":
+        raise ConfigError(f"{src}: images.layout = 'patches' is stored as npy; set images.tile_format = 'npy'")
+    if im.tile_size % 14 or im.tile_size < 14:
+        raise ConfigError(f"{src}: images.tile_size must be a multiple of the 14-pixel patch")
+    if not 1 <= im.max_tiles <= 64 or im.max_per_doc < 1 or im.max_pixels < 1:
+        raise ConfigError(f"{src}: images.max_tiles must be 1..64, max_per_doc and max_pixels >= 1")
+    if not 1 <= im.jpeg_quality <= 100:
+        raise ConfigError(f"{src}: images.jpeg_quality must be 1..100")
     if cfg.dedup.order_by not in ("id", "uri", "source"):
         raise ConfigError(f"{src}: dedup.order_by must be one of id, uri, source")
 

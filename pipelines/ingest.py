@@ -7,21 +7,40 @@ from typing import Iterator
 import pyarrow as pa
 
 from pipelines.config import InputConfig
+import os
+
 from pipelines.readers.documents import read_jsonl, read_parquet
+from pipelines.readers.images import IMAGE_EXTS, read_image_file, read_webdataset_tar
 from pipelines.readers.warc import read_warc
 from pipelines.schema import RECORD_DDL, records_to_batch
 from pipelines.stage import Stage
-from pipelines.storage import list_files
+from pipelines.storage import InputNotFound, list_files
+
+
+# Formats whose files are small units are read many files to a task.
+FILES_PER_TASK = {"images": 256}
+
+
+def wanted(path: str, fmt: str) -> bool:
+    """Which files of a folder or glob are inputs (an image folder also holds its captions)."""
+    if fmt == "images":
+        return path.rsplit(".", 1)[-1].lower() in IMAGE_EXTS
+    return True
 
 
 def read_file(path: str, relpath: str, inp: InputConfig) -> Iterator[dict]:
+    if inp.format == "images":
+        yield from read_image_file(path, inp.name, relpath, inp.max_record_bytes)
+        return
     with open(path, "rb") as f:
         if inp.format == "warc":
-            yield from read_warc(f, inp.name, relpath, inp.max_record_bytes)
+            yield from read_warc(f, inp.name, relpath, inp.max_record_bytes, inp.image_root)
         elif inp.format == "jsonl":
             yield from read_jsonl(f, inp.name, relpath, inp)
         elif inp.format == "parquet":
-            yield from read_parquet(f, inp.name, relpath, inp)
+            yield from read_parquet(f, inp.name, relpath, inp, os.path.dirname(path))
+        elif inp.format == "webdataset":
+            yield from read_webdataset_tar(f, inp.name, relpath, inp.max_record_bytes)
         else:  # config validation makes this unreachable; keep the failure loud
             raise ValueError(f"unknown input format {inp.format}")
 
@@ -32,13 +51,14 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
         for task in batch.to_pylist():
             inp = inputs[task["source"]]
             rows = []
-            for rec in read_file(task["path"], task["relpath"], inp):
-                rows.append(rec)
-                if len(rows) >= batch_rows:
-                    yield records_to_batch(rows)
-                    if counter is not None:
-                        counter.add(len(rows))
-                    rows = []
+            for path, rel in zip(task["paths"], task["relpaths"]):
+                for rec in read_file(path, rel, inp):
+                    rows.append(rec)
+                    if len(rows) >= batch_rows:
+                        yield records_to_batch(rows)
+                        if counter is not None:
+                            counter.add(len(rows))
+                        rows = []
             if rows:
                 yield records_to_batch(rows)
                 if counter is not None:
@@ -58,8 +78,14 @@ class Ingest(Stage):
     def plan(self) -> list[dict]:
         tasks = []
         for inp in self.inputs:
-            for path, rel in list_files(inp.path):
-                tasks.append({"source": inp.name, "path": path, "relpath": rel})
+            files = [(p, r) for p, r in list_files(inp.path) if wanted(p, inp.format)]
+            if not files:
+                raise InputNotFound(f"{inp.path}: no {inp.format} files")
+            step = FILES_PER_TASK.get(inp.format, 1)
+            for i in range(0, len(files), step):
+                chunk = files[i:i + step]
+                tasks.append({"source": inp.name, "paths": [p for p, _ in chunk],
+                              "relpaths": [r for _, r in chunk]})
         return tasks
 
     def apply(self, spark):
@@ -67,7 +93,7 @@ class Ingest(Stage):
         tasks = self.plan()
         by_name = {i.name: i for i in self.inputs}
         batch_rows, counter = self.batch_rows, self.counter
-        files = spark.createDataFrame(tasks, "source string, path string, relpath string")
+        files = spark.createDataFrame(tasks, "source string, paths array<string>, relpaths array<string>")
         # One file per task: files are the unit of parallelism, as in datatrove's readers.
         files = files.repartition(max(len(tasks), 1))
 

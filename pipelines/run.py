@@ -23,8 +23,10 @@ from pipelines.report import stage_counts
 from pipelines.schema import KEEP
 from pipelines.spark import get_session
 from pipelines.stages.dedup_exact import ExactDedup
+from pipelines.stages.images import Images
 from pipelines.stages.langid import LanguageId
 from pipelines.stages.quality import Quality
+from pipelines.stages.resolve_images import ResolveImages
 from pipelines.stages.shard import WriteShards, auto_partitions
 from pipelines.stages.tokenize import Tokenize
 
@@ -43,10 +45,14 @@ class RunResult:
 def record_stages(cfg: Config, counter=None) -> list:
     """The per-record stages in order; each is skipped when disabled in config."""
     stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter)]
+    if any(i.format == "warc" for i in cfg.inputs):
+        stages.append(ResolveImages())
     if cfg.langid.enabled:
         stages.append(LanguageId(cfg.langid))
     if cfg.quality.enabled:
         stages.append(Quality(cfg.quality))
+    if cfg.images.enabled:
+        stages.append(Images(cfg.images))
     return stages
 
 
@@ -111,6 +117,12 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
 
     with progress.phase("report"):
         status_counts = {r["status"]: r["count"] for r in docs.groupBy("status").count().collect()}
+        part_drops = {r["reason"]: r["count"] for r in
+                      docs.filter(F.col("status") == KEEP)
+                      .select(F.explode("parts").alias("p"))
+                      .select(F.col("p.meta")["dropped"].alias("reason"))
+                      .filter(F.col("reason").isNotNull())
+                      .groupBy("reason").count().collect()}
         by_source = [r.asDict() for r in docs.groupBy("source", "status").count()
                      .orderBy("source", "status").collect()]
         stages = stage_counts(status_counts, stage_names(cfg))
@@ -126,7 +138,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         kept = docs.filter(F.col("status") == KEEP)
         tokens = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator).apply(kept)
         writer = WriteShards(str(out / "shards"), cfg.shards.name, cfg.shards.max_samples,
-                             cfg.shards.max_bytes, partitions)
+                             cfg.shards.max_bytes, partitions, cfg.images)
         infos = sorted((r.asDict() for r in writer.apply(tokens).collect()), key=lambda d: d["name"])
 
     from pipelines.stages.tokenize import tokenizer
@@ -137,7 +149,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         raise AssertionError(f"shards hold {manifest['totals']['samples']} samples, "
                              f"{n_kept} documents were kept")
     timings = dict(progress.timings, total=round(total_s, 3))
-    write_report(out, stages, by_source, timings, status_counts)
+    write_report(out, stages, by_source, timings, status_counts, part_drops)
     # Written last: a folder without it is not a finished dataset.
     write_json_atomic(out / MANIFEST, manifest)
     return RunResult(str(out), manifest, stages, timings)
@@ -152,20 +164,24 @@ def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
         "shards": infos,
         "totals": totals,
         "tokenizer": tok,
+        "vision": {"tile_size": cfg.images.tile_size, "max_tiles": cfg.images.max_tiles,
+                   "mode": cfg.images.mode, "layout": cfg.images.layout,
+                   "tile_format": cfg.images.tile_format, "patch_size": 14,
+                   "patch_tokens_per_tile": 144, "max_images_per_doc": cfg.images.max_per_doc},
         "config": cfg.to_dict(),
         "code_version": code_version(),
     }
 
 
 def write_report(out: Path, stages: list[dict], by_source: list[dict], timings: dict,
-                 status_counts: dict) -> None:
+                 status_counts: dict, part_drops: dict) -> None:
     rep = out / "report"
     rep.mkdir(parents=True, exist_ok=True)
     ingested = stages[0]["in"] if stages else 0
     report = {
         "stages": stages,
         "by_source": by_source,
-        "part_drops": {},
+        "part_drops": dict(sorted(part_drops.items())),
         "timings_s": timings,
         "throughput": {"records": ingested,
                        "records_per_s": round(ingested / timings["total"], 1) if timings.get("total") else None},

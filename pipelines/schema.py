@@ -35,6 +35,16 @@ def text_part(text: str, **meta: str) -> dict:
     return {"kind": "text", "text": text, "data": None, "meta": list(meta.items())}
 
 
+def image_part(data: bytes | None, **meta: str) -> dict:
+    return {"kind": "image", "text": None, "data": data,
+            "meta": [(k, str(v)) for k, v in meta.items() if v is not None and v != ""]}
+
+
+def caption_part(text: str) -> dict:
+    """A caption or alt text: judged for language, never by text-quality rules."""
+    return text_part(text, role="caption")
+
+
 def record(id: str, source: str, uri: str, parts: list[dict], status: str = KEEP,
            signals: dict[str, float] | None = None) -> dict:
     return {"id": id, "source": source, "uri": uri, "parts": parts, "lang": None,
@@ -57,4 +67,26 @@ def document_texts(batch: pa.RecordBatch, sep: str = "\n\n") -> list[str]:
     for i in range(len(parts)):
         lo, hi = offsets[i] - base, offsets[i + 1] - base
         out.append(sep.join(t for k, t in zip(kinds[lo:hi], texts[lo:hi]) if k == "text" and t))
+    return out
+
+
+def caption_documents(batch: pa.RecordBatch) -> list[bool]:
+    """Per row: media with only captions (an image-text pair), judged by its pictures.
+
+    Computed from the flattened parts without touching the image bytes.
+    """
+    import pyarrow.compute as pc
+
+    parts = batch.column("parts")
+    offsets = parts.offsets.to_numpy()
+    flat = parts.flatten()
+    kinds = flat.field("kind").to_pylist()
+    roles = pc.map_lookup(flat.field("meta"), "role", "first").to_pylist()
+    base = offsets[0]
+    out = []
+    for i in range(len(parts)):
+        lo, hi = offsets[i] - base, offsets[i + 1] - base
+        media = any(k in ("image", "frame") for k in kinds[lo:hi])
+        prose = any(k == "text" and r != "caption" for k, r in zip(kinds[lo:hi], roles[lo:hi]))
+        out.append(media and not prose)
     return out

@@ -15,6 +15,7 @@ import re
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
+from typing import Iterable
 
 import numpy as np
 
@@ -35,6 +36,22 @@ def npy_bytes(arr: np.ndarray) -> bytes:
 
 def sample_json(meta: dict) -> bytes:
     return json.dumps(meta, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+@dataclass
+class Streamed:
+    """A member whose size is known before its bytes exist (tiles cut while writing)."""
+
+    size: int
+    chunks: Iterable[bytes]
+
+
+def npy_header(dtype: str, shape: tuple[int, ...]) -> bytes:
+    """The .npy header np.save writes for a C-ordered array, so data can follow in chunks."""
+    buf = io.BytesIO()
+    np.lib.format.write_array_header_1_0(
+        buf, {"descr": np.dtype(dtype).str, "fortran_order": False, "shape": shape})
+    return buf.getvalue()
 
 
 @dataclass
@@ -128,10 +145,21 @@ class ShardWriter:
         key = safe_key(key)
         for ext in sorted(files):
             data = files[ext]
-            self._put(ustar_header(f"{key}.{ext}", len(data)))
-            self._put(data)
-            if len(data) % BLOCK:
-                self._put(_PADS[BLOCK - len(data) % BLOCK])
+            if isinstance(data, Streamed):
+                self._put(ustar_header(f"{key}.{ext}", data.size))
+                written = 0
+                for chunk in data.chunks:
+                    self._put(chunk)
+                    written += len(chunk)
+                if written != data.size:
+                    raise ValueError(f"{key}.{ext}: streamed {written} bytes, announced {data.size}")
+                size = written
+            else:
+                self._put(ustar_header(f"{key}.{ext}", len(data)))
+                self._put(data)
+                size = len(data)
+            if size % BLOCK:
+                self._put(_PADS[BLOCK - size % BLOCK])
         self._samples += 1
         self._tokens += tokens
         self._images += images

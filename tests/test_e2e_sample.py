@@ -16,10 +16,26 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.e2e
 
 
-def kept_texts(out: Path) -> dict[str, str]:
+def kept_runs(out: Path) -> dict[str, list[str]]:
+    """Per kept document, its text runs: text parts joined, split where a usable image stands."""
     table = pq.read_table(out / "_work" / "docs").to_pylist()
-    return {r["id"]: "\n\n".join(p["text"] for p in r["parts"] if p["kind"] == "text" and p["text"])
-            for r in table if r["status"] == "keep"}
+    runs = {}
+    for r in table:
+        if r["status"] != "keep":
+            continue
+        doc, cur = [], []
+        for p in r["parts"]:
+            meta = dict(p["meta"] or [])
+            if p["kind"] == "text" and p["text"]:
+                cur.append(p["text"])
+            elif p["kind"] == "image" and "rows" in meta and not meta.get("dropped"):
+                if cur:
+                    doc.append("\n\n".join(cur))
+                cur = []
+        if cur:
+            doc.append("\n\n".join(cur))
+        runs[r["id"]] = doc
+    return runs
 
 
 def test_manifest_written_and_shards_match(sample_run):
@@ -43,18 +59,35 @@ def test_webdataset_reads_every_shard_and_tokens_decode_to_text(sample_run):
     out = Path(result.output)
     manifest = json.loads((out / "manifest.json").read_text())
     urls = [str(out / "shards" / s["name"]) for s in manifest["shards"]]
-    texts = kept_texts(out)
+    from tokenization.layout import image_token_ids
+
+    runs = kept_runs(out)
     tok = load_tokenizer(manifest["tokenizer"]["spec"])
-    seen = []
+    seen, n_images = [], 0
     for sample in wds.WebDataset(urls, shardshuffle=False).decode():
         meta, ids = sample["json"], sample["tokens.npy"]
         assert ids.dtype.name == "uint32"
         assert ids[0] == tok.bos_id and ids[-1] == tok.eos_id
         assert meta["n_tokens"] == len(ids)
-        assert tok.decode(ids[1:-1]) == texts[meta["id"]]
+        # Cut the stream at its images: each span is exactly the image's layout, and the
+        # text between spans decodes back to the extracted text.
+        pos, texts = 1, []
+        for im in meta["images"]:
+            span = ids[im["token_offset"]: im["token_offset"] + im["n_tokens"]]
+            assert list(span) == image_token_ids(*im["grid"], tok.special_ids)
+            if im["token_offset"] > pos:
+                texts.append(tok.decode(ids[pos: im["token_offset"]]))
+            pos = im["token_offset"] + im["n_tokens"]
+        if pos < len(ids) - 1:
+            texts.append(tok.decode(ids[pos:-1]))
+        assert texts == runs[meta["id"]]
+        if meta["images"]:
+            assert sample["tiles.npy"].shape == (sum(i["n_tiles"] for i in meta["images"]), 3, 336, 336)
+            n_images += len(meta["images"])
         assert sample["__key__"] == meta["id"]
         seen.append(meta["id"])
-    assert len(seen) == len(set(seen)) == manifest["totals"]["samples"] == len(texts)
+    assert len(seen) == len(set(seen)) == manifest["totals"]["samples"] == len(runs)
+    assert n_images == manifest["totals"]["images"] > 0
 
 
 def test_sample_has_languages_scripts_and_planted_rejections(sample_run):
@@ -84,7 +117,8 @@ def test_report_counts_are_consistent(sample_run):
     out = Path(result.output)
     report = json.loads((out / "report" / "stages.json").read_text())
     stages = report["stages"]
-    assert [s["stage"] for s in stages] == ["ingest", "langid", "quality", "dedup_exact"]
+    assert [s["stage"] for s in stages] == ["ingest", "resolve_images", "langid", "quality", "images",
+                                            "dedup_exact"]
     for prev, cur in zip(stages, stages[1:]):
         assert cur["in"] == prev["kept"]
     for s in stages:
@@ -101,9 +135,13 @@ def test_stats_json(sample_run, capsys):
     assert s["totals"]["samples"] == result.manifest["totals"]["samples"]
     assert sum(r["documents"] for r in s["languages"]) == s["totals"]["samples"]
     assert sum(r["tokens"] for r in s["sources"]) == s["totals"]["tokens"]
-    assert {r["name"] for r in s["sources"]} == {"crawl", "docs"}
+    assert {r["name"] for r in s["sources"]} == {"crawl", "docs", "pairs"}
     assert s["tokens_per_sample"]["p50"] > 0
     assert s["stages"][0]["stage"] == "ingest"
+    assert s["modalities"]["image-text pair"] > 0 and s["modalities"]["interleaved"] > 0
+    assert s["totals"]["images"] > 0 and s["totals"]["tiles"] >= s["totals"]["images"]
+    assert s["totals"]["image_tokens"] >= 147 * s["totals"]["images"]
+    assert s["bytes_by_member"]["tiles"] > 0
     assert cli_main(["stats", result.output]) == 0
     assert "languages" in capsys.readouterr().out
 

@@ -56,3 +56,41 @@ def test_bad_spec():
         load_tokenizer("sentencepiece:/x")
     with pytest.raises(FileNotFoundError):
         load_tokenizer("tiktoken:/does/not/exist")
+
+
+def _train_hf(tmp_path, extra_special=()):
+    from tokenizers import Tokenizer as HFTok, decoders, models, pre_tokenizers, trainers
+
+    t = HFTok(models.BPE())
+    t.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    t.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=["<s>", *extra_special],
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    corpus = ["the harbour town wakes early when the boats come back", "Grüße aus Köln", "東京の朝"] * 20
+    t.train_from_iterator(corpus, trainer)
+    path = tmp_path / "tokenizer.json"
+    t.save(str(path))
+    return path
+
+
+def test_hf_tokenizer_appends_specials(tmp_path):
+    path = _train_hf(tmp_path)
+    t = load_tokenizer(f"hf:{path}")
+    assert t.special_ids["<|begin_of_text|>"] == t.base_vocab
+    assert t.special_ids["<|patch|>"] == t.base_vocab + 92
+    text = "the harbour wakes, Grüße 東京 <s> and <|image|>"
+    ids = t.encode(text)
+    assert t.special_ids["<|image|>"] not in ids and 0 not in ids  # "<s>" stays text
+    assert t.decode(ids) == text
+
+
+def test_hf_tokenizer_with_its_own_multimodal_tokens(tmp_path):
+    path = _train_hf(tmp_path, extra_special=list(LLAMA4_OFFSETS))
+    t = load_tokenizer(f"hf:{path}")
+    vocab_ids = {name: i + 1 for i, name in enumerate(LLAMA4_OFFSETS)}  # after "<s>" at 0
+    assert t.special_ids == vocab_ids
+    assert t.vocab_size == t.base_vocab
+    ids = t.encode("look: <|image_start|>")
+    assert t.special_ids["<|image_start|>"] not in ids
+    assert t.decode(ids) == "look: <|image_start|>"
+    assert t.decode([t.bos_id] + t.encode("boats") + [t.eos_id]) == "<|begin_of_text|>boats<|end_of_text|>"

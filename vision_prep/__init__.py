@@ -1,5 +1,10 @@
-"""Image and video preparation: safe decoding, Llama-4 tiling, perceptual hashes, frame sampling.
+"""Image and video preparation for early-fusion pretraining. Plain Python/NumPy/Pillow, no Spark.
 
-No Spark here. The modules arrive with the images issue (tiling, decoding) and the video
-issue (frame sampling); the package exists now because the project's layout is fixed.
+- `decode`: untrusted bytes -> upright RGB Pillow image, or `ImageRejected` with a stable reason
+  (pixel limit checked from the header before decoding, truncation detected, alpha onto white).
+- `tiling`: Llama 4 tiling (336x336 tiles, up to 16 plus a global tile), "exact" and "fast" modes.
+- `patches`: tiles <-> flattened 14x14 ViT patches.
+
+Submodules are imported explicitly (`from vision_prep.tiling import plan`) so importing the
+package stays cheap.
 """

@@ -61,7 +61,7 @@ def read_jsonl(f: BinaryIO, source: str, relpath: str, inp) -> Iterator[dict]:
         yield _reject(source, relpath, offset, "corrupt_gzip")
 
 
-def read_parquet(f: BinaryIO, source: str, relpath: str, inp) -> Iterator[dict]:
+def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".") -> Iterator[dict]:
     import pyarrow.parquet as pq
 
     try:
@@ -70,12 +70,47 @@ def read_parquet(f: BinaryIO, source: str, relpath: str, inp) -> Iterator[dict]:
         yield _reject(source, relpath, 0, "bad_parquet")
         return
     names = pf.schema_arrow.names
-    if inp.text_field not in names:
+    image_col = inp.image_field or inp.image_path_field
+    if image_col:
+        if image_col not in names:
+            yield _reject(source, relpath, 0, "missing_image_column")
+            return
+    elif inp.text_field not in names:
         yield _reject(source, relpath, 0, "missing_text_column")
         return
-    cols = [c for c in (inp.text_field, inp.id_field, inp.url_field) if c in names]
+    cols = [c for c in (inp.text_field, inp.id_field, inp.url_field, image_col) if c and c in names]
     row = 0
-    for batch in pf.iter_batches(batch_size=1024, columns=cols):
+    for batch in pf.iter_batches(batch_size=256, columns=cols):
         for obj in batch.to_pylist():
-            yield _doc(source, relpath, row, obj, inp)
+            if image_col:
+                yield _pair(source, relpath, row, obj, inp, base_dir)
+            else:
+                yield _doc(source, relpath, row, obj, inp)
             row += 1
+
+
+def _pair(source, relpath, offset, obj, inp, base_dir) -> dict:
+    """A Parquet row of image bytes (or a path relative to the file) and a caption."""
+    import os
+
+    from pipelines.readers.images import pair_record
+
+    files: dict[str, bytes] = {}
+    if inp.image_field:
+        data = obj.get(inp.image_field)
+        if isinstance(data, (bytes, bytearray)):
+            files["jpg"] = bytes(data)
+    else:
+        rel = obj.get(inp.image_path_field)
+        path = os.path.normpath(os.path.join(base_dir, str(rel))) if rel else ""
+        if path and os.path.isfile(path) and os.path.getsize(path) <= inp.max_record_bytes:
+            with open(path, "rb") as fh:
+                files["jpg"] = fh.read()
+    caption = obj.get(inp.text_field)
+    if isinstance(caption, str):
+        files["txt"] = caption.encode("utf-8")
+    url = obj.get(inp.url_field)
+    if url:
+        files["json"] = json.dumps({"url": str(url)}).encode()
+    return pair_record(source, relpath, offset, str(obj.get(inp.id_field) or offset), files,
+                       inp.max_record_bytes)

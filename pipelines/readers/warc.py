@@ -8,6 +8,7 @@ reason it was not one.
 from __future__ import annotations
 
 import io
+import os
 from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
@@ -15,10 +16,12 @@ from warcio.exceptions import ArchiveLoadFailed
 
 from pipelines.readers import stable_id
 from pipelines.readers.gzip_members import MAGIC, MemberError, iter_members
-from pipelines.readers.html import decode_html, extract_text
-from pipelines.schema import record, text_part
+from pipelines.readers.html import decode_html, extract_parts
+from pipelines.schema import image_part, record, text_part
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+# Image responses are not documents; they are the pixels of the pages that show them.
+RESOURCE_STATUS = "ingest:image_resource"
 
 
 def _reject(source: str, relpath: str, offset: int, uri: str, reason: str) -> dict:
@@ -36,27 +39,59 @@ def _content_type(rec) -> tuple[str, str | None]:
     return mime.strip().lower(), charset
 
 
-def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: int) -> dict:
+def _from_image_root(root: str, url: str, max_bytes: int) -> bytes | None:
+    """A mirror folder keyed by URL (wget's layout): <root>/<host>/<path>."""
+    from urllib.parse import urlsplit
+
+    u = urlsplit(url)
+    rel = os.path.normpath(f"{u.netloc}/{u.path.lstrip('/')}")
+    if not u.netloc or rel.startswith(".."):
+        return None
+    path = os.path.join(root, rel)
+    if os.path.isfile(path) and os.path.getsize(path) <= max_bytes:
+        with open(path, "rb") as f:
+            return f.read()
+    return None
+
+
+def html_parts(html: str, base_url: str, image_root: str, max_bytes: int) -> list[dict]:
+    from urllib.parse import urljoin
+
+    parts = []
+    for kind, value in extract_parts(html):
+        if kind == "text":
+            parts.append(text_part(value))
+            continue
+        src = urljoin(base_url, value["src"]) if value["src"] else ""
+        data = _from_image_root(image_root, src, max_bytes) if image_root and src else None
+        parts.append(image_part(data, src=src, alt=value["alt"]))
+    return parts
+
+
+def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: int,
+                       image_root: str = "") -> dict:
     uri = rec.rec_headers.get_header("WARC-Target-URI") or f"{relpath}#{offset}"
     rid = stable_id(source, relpath, offset)
     status = rec.http_headers.get_statuscode() if rec.http_headers else None
     if status and not str(status).startswith("2"):
         return _reject(source, relpath, offset, uri, "http_status")
     mime, charset = _content_type(rec)
-    if mime not in HTML_TYPES:
+    is_image = mime.startswith("image/")
+    if mime not in HTML_TYPES and not is_image:
         return _reject(source, relpath, offset, uri, "not_html")
     body = rec.content_stream().read(max_bytes + 1)
     if len(body) > max_bytes:
         return _reject(source, relpath, offset, uri, "record_too_large")
+    if is_image:
+        return record(rid, source, uri, [image_part(body, src=uri, mime=mime)], status=RESOURCE_STATUS)
     html, _ = decode_html(body, charset)
     try:
-        text = extract_text(html)
+        parts = html_parts(html, uri, image_root, max_bytes)
     except Exception:  # trafilatura raises assorted lxml errors on broken markup
         return _reject(source, relpath, offset, uri, "html_parse_error")
-    if not text or not text.strip():
+    if not parts:
         return _reject(source, relpath, offset, uri, "no_text")
-    out = record(rid, source, uri, [text_part(text)])
-    return out
+    return record(rid, source, uri, parts)
 
 
 def _records_in(stream: BinaryIO):
@@ -66,11 +101,12 @@ def _records_in(stream: BinaryIO):
         return
 
 
-def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int) -> Iterator[dict]:
+def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,
+              image_root: str = "") -> Iterator[dict]:
     head = f.read(3)
     f.seek(0)
     if head != MAGIC:
-        yield from _read_plain(f, source, relpath, max_bytes)
+        yield from _read_plain(f, source, relpath, max_bytes, image_root)
         return
     for offset, member in iter_members(f, max_bytes):
         if isinstance(member, MemberError):
@@ -79,19 +115,20 @@ def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int) -> Iterato
         try:
             for rec in _records_in(io.BytesIO(member)):
                 if rec.rec_type == "response":
-                    yield response_to_record(rec, source, relpath, offset, max_bytes)
+                    yield response_to_record(rec, source, relpath, offset, max_bytes, image_root)
         except Exception as e:  # a malformed record inside a good gzip member
             yield _reject(source, relpath, offset, f"{relpath}#{offset}",
                           "bad_warc_record" if not isinstance(e, MemoryError) else "record_too_large")
 
 
-def _read_plain(f: BinaryIO, source: str, relpath: str, max_bytes: int) -> Iterator[dict]:
+def _read_plain(f: BinaryIO, source: str, relpath: str, max_bytes: int,
+                image_root: str = "") -> Iterator[dict]:
     # warcio's record offset is only known once the record has been read, so plain files
     # use the record's ordinal position as its offset; ids stay stable all the same.
     it = ArchiveIterator(f, arc2warc=True)
     try:
         for n, rec in enumerate(it):
             if rec.rec_type == "response":
-                yield response_to_record(rec, source, relpath, n, max_bytes)
+                yield response_to_record(rec, source, relpath, n, max_bytes, image_root)
     except ArchiveLoadFailed:
         yield _reject(source, relpath, 0, relpath, "bad_warc_record")

@@ -16,11 +16,25 @@ from pipelines.schema import KEEP, document_texts
 from pipelines.stage import Stage
 
 
+def _image_hashes(batch) -> list[str]:
+    """Per row, the content hashes of its usable images joined in order ('' for none)."""
+    import pyarrow.compute as pc
+
+    parts = batch.column("parts")
+    offsets = parts.offsets.to_numpy()
+    sha = pc.map_lookup(parts.flatten().field("meta"), "sha1", "first").to_pylist()
+    base = offsets[0]
+    return [" ".join(h for h in sha[offsets[i] - base: offsets[i + 1] - base] if h)
+            for i in range(len(parts))]
+
+
 def _keys(batches):
     import pyarrow as pa
 
     for batch in batches:
-        keys = [exact_key(t) for t in document_texts(batch)]
+        # A caption shared by different pictures is not a duplicate: the pixels count too.
+        keys = [exact_key(t if not h else f"{t}\0{h}")
+                for t, h in zip(document_texts(batch), _image_hashes(batch))]
         yield pa.RecordBatch.from_arrays([batch.column("id"), pa.array(keys, pa.string())],
                                          names=["id", "dedup_key"])
 

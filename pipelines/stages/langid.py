@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipelines.config import LangIdConfig
-from pipelines.schema import document_texts
+from pipelines.schema import caption_documents, document_texts
 from pipelines.stage import BatchStage
 
 _IDENTIFIERS: dict[tuple, object] = {}
@@ -27,16 +27,23 @@ class LangIdProcessor:
         cfg = self.cfg
         lid = identifier(cfg.model, cfg.max_chars, cfg.min_chars)
         preds = lid.predict(document_texts(batch))
+        # A picture with a missing or one-word caption is still a picture.
+        captioned = caption_documents(batch)
         keep, drop = set(cfg.keep), set(cfg.drop)
         reasons = []
-        for code, score in preds:
-            if code.startswith("und"):
+        for (code, score), is_pair in zip(preds, captioned):
+            confident = not code.startswith("und") and score >= cfg.min_score_per_lang.get(code, cfg.min_score)
+            if is_pair and not confident:
+                # Captions are short and often undeterminable; a picture is not rejected for
+                # a caption the model cannot place. Its language is still recorded.
+                reasons.append(None)
+            elif code.startswith("und"):
                 reasons.append("undetermined" if cfg.reject_und else None)
             elif keep and code not in keep:
                 reasons.append("language_not_kept")
             elif code in drop:
                 reasons.append("language_dropped")
-            elif score < cfg.min_score_per_lang.get(code, cfg.min_score):
+            elif not confident:
                 reasons.append("low_score")
             else:
                 reasons.append(None)

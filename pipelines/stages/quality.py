@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from filters.gopher_quality import GopherThresholds, decide, signals
 from pipelines.config import QualityConfig
-from pipelines.schema import document_texts
+from pipelines.schema import caption_documents, document_texts
 from pipelines.stage import BatchStage
 
 
@@ -15,8 +15,14 @@ class QualityProcessor:
     def __call__(self, batch):
         texts = document_texts(batch)
         langs = batch.column("lang").to_pylist()
+        captioned = caption_documents(batch)
         sigs, reasons = [], []
-        for text, lang in zip(texts, langs):
+        for text, lang, is_pair in zip(texts, langs, captioned):
+            if is_pair:
+                # Gopher's rules describe prose; a caption is judged with its image.
+                sigs.append({"gopher.skipped": 1.0})
+                reasons.append(None)
+                continue
             s = signals(text, lang or "")
             reasons.append(decide(s, self.t))
             sigs.append({f"gopher.{k}": float(v) for k, v in s.items()})

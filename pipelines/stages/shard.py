@@ -2,17 +2,23 @@
 
 Documents are hash-partitioned by id into a fixed number of partitions and sorted by id
 inside each, so shard names and contents do not depend on how many cores ran the job.
+Tiles are cut from the image bytes here, image by image, and streamed into the tar: a
+document's tiles are never all in memory at once.
 """
 
 from __future__ import annotations
 
+import io
+import json
 import math
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from pipelines.shards import ShardWriter, info_dicts, npy_bytes, sample_json
+from pipelines.config import ImagesConfig
+from pipelines.shards import ShardWriter, Streamed, info_dicts, npy_bytes, npy_header, sample_json
 from pipelines.stage import Stage
 
 SHARD_INFO_DDL = ("name string, partition int, samples long, tokens long, images long, "
@@ -30,10 +36,55 @@ def auto_partitions(n_docs: int, max_samples: int, configured: int) -> int:
     return max(1, min(4096, math.ceil(n_docs / max_samples)))
 
 
-def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
-                    max_samples: int, max_bytes: int) -> Iterator[pa.RecordBatch]:
-    import numpy as np
+def _tiles(data: bytes, cfg: ImagesConfig) -> np.ndarray:
+    from vision_prep.tiling import tile_image_bytes
 
+    tiles, _, _ = tile_image_bytes(data, tile_size=cfg.tile_size, max_tiles=cfg.max_tiles,
+                                   mode=cfg.mode, max_pixels=cfg.max_pixels)
+    if cfg.layout == "patches":
+        from vision_prep.patches import to_patches
+
+        return to_patches(tiles)
+    return tiles
+
+
+def image_members(images: list[bytes], meta: list[dict], cfg: ImagesConfig) -> dict:
+    """The tar members holding a document's tiles, in stream order."""
+    n_tiles = sum(m["n_tiles"] for m in meta)
+    t = cfg.tile_size
+    if cfg.tile_format == "npy":
+        if cfg.layout == "patches":
+            per = (t // 14) ** 2
+            shape, ext = (n_tiles, per, 14 * 14 * 3), "patches.npy"
+        else:
+            shape, ext = (n_tiles, 3, t, t), "tiles.npy"
+        header = npy_header("|u1", shape)
+
+        def chunks():
+            yield header
+            for data, m in zip(images, meta):
+                arr = _tiles(data, cfg)
+                if arr.shape[0] != m["n_tiles"]:
+                    raise ValueError(f"image planned for {m['n_tiles']} tiles gave {arr.shape[0]}")
+                yield np.ascontiguousarray(arr).tobytes()
+
+        return {ext: Streamed(len(header) + int(np.prod(shape)), chunks())}
+    from PIL import Image
+
+    members, index = {}, 0
+    fmt = "PNG" if cfg.tile_format == "png" else "JPEG"
+    for data in images:
+        for tile in _tiles(data, cfg):
+            buf = io.BytesIO()
+            img = Image.fromarray(np.ascontiguousarray(tile.transpose(1, 2, 0)))
+            img.save(buf, fmt, **({"quality": cfg.jpeg_quality} if fmt == "JPEG" else {"compress_level": 6}))
+            members[f"tile_{index:04d}.{cfg.tile_format}"] = buf.getvalue()
+            index += 1
+    return members
+
+
+def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
+                    max_samples: int, max_bytes: int, images_cfg: ImagesConfig) -> Iterator[pa.RecordBatch]:
     writer = None
     try:
         for batch in batches:
@@ -46,14 +97,20 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
             offsets = tokens.offsets.to_numpy()
             values = tokens.values.to_numpy(zero_copy_only=False).astype(np.uint32)
             base = offsets[0]
-            meta_cols = {c: batch.column(c).to_pylist() for c in ("id", "source", "uri", "lang", "lang_score")}
+            cols = {c: batch.column(c).to_pylist() for c in ("id", "source", "uri", "lang", "lang_score")}
+            image_meta = batch.column("image_meta").to_pylist()
+            images = batch.column("images")
             for i in range(batch.num_rows):
                 ids = values[offsets[i] - base: offsets[i + 1] - base]
-                meta = {c: meta_cols[c][i] for c in meta_cols}
+                meta = {c: cols[c][i] for c in cols}
                 meta["n_tokens"] = int(len(ids))
-                meta["images"] = []
-                writer.write(meta["id"], {"tokens.npy": npy_bytes(ids), "json": sample_json(meta)},
-                             tokens=len(ids))
+                meta["images"] = json.loads(image_meta[i])
+                meta["n_image_tokens"] = sum(m["n_tokens"] for m in meta["images"])
+                files = {"tokens.npy": npy_bytes(ids), "json": sample_json(meta)}
+                if meta["images"]:
+                    files.update(image_members(images[i].as_py(), meta["images"], images_cfg))
+                writer.write(meta["id"], files, tokens=len(ids), images=len(meta["images"]),
+                             tiles=sum(m["n_tiles"] for m in meta["images"]))
         infos = writer.close() if writer else []
     except BaseException:
         if writer:
@@ -65,22 +122,24 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
 
 class WriteShards(Stage):
     name = "shard"
-    reads = ("id", "tokens")
+    reads = ("id", "tokens", "images", "image_meta")
     writes = ()
 
-    def __init__(self, out_dir: str, name: str, max_samples: int, max_bytes: int, partitions: int):
+    def __init__(self, out_dir: str, name: str, max_samples: int, max_bytes: int, partitions: int,
+                 images_cfg: ImagesConfig | None = None):
         self.out_dir, self.shard_name = out_dir, name
         self.max_samples, self.max_bytes, self.partitions = max_samples, max_bytes, partitions
+        self.images_cfg = images_cfg or ImagesConfig()
 
     def apply(self, df):
         """Returns a small DataFrame of shard infos; collecting it runs the write."""
-        out_dir, name = self.out_dir, self.shard_name
+        out_dir, name, icfg = self.out_dir, self.shard_name, self.images_cfg
         max_samples, max_bytes = self.max_samples, self.max_bytes
         arranged = (df.repartition(self.partitions, "id")
                     .sortWithinPartitions("id")
                     .withColumn("_partition", F.spark_partition_id()))
 
         def run(batches):
-            return write_partition(batches, out_dir, name, max_samples, max_bytes)
+            return write_partition(batches, out_dir, name, max_samples, max_bytes, icfg)
 
         return arranged.mapInArrow(run, SHARD_INFO_DDL)

@@ -1,21 +1,28 @@
-"""Tokenize stage: kept documents -> one uint32 token stream each."""
+"""Tokenize stage: kept documents -> one interleaved uint32 token stream each.
+
+Text runs between images are joined with the part separator and encoded in one batch call
+per Arrow batch; each usable image contributes its Llama-4 token layout at its position.
+The image bytes travel on to the shard writer, which cuts the tiles while writing, so
+tiles never sit in a DataFrame.
+"""
 
 from __future__ import annotations
 
+import json
 from typing import Iterator
 
 import numpy as np
 import pyarrow as pa
 
-from pipelines.schema import document_texts
 from pipelines.stage import Stage
 
 TOKENS_DDL = ("id string, source string, uri string, lang string, lang_score double, "
-              "tokens array<int>, n_tokens int")
+              "tokens array<int>, n_tokens int, images array<binary>, image_meta string")
 TOKENS_ARROW = pa.schema([
     ("id", pa.string()), ("source", pa.string()), ("uri", pa.string()),
     ("lang", pa.string()), ("lang_score", pa.float64()),
     ("tokens", pa.list_(pa.int32())), ("n_tokens", pa.int32()),
+    ("images", pa.list_(pa.binary())), ("image_meta", pa.string()),
 ])
 
 _TOKENIZERS: dict[str, object] = {}
@@ -30,24 +37,68 @@ def tokenizer(spec: str):
     return _TOKENIZERS[spec]
 
 
-def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch:
-    """Arrow batch of records -> Arrow batch of token streams, one tiktoken batch call.
+def _segments(parts: list[dict], sep: str) -> list[tuple[str, object]]:
+    """[("text", joined run) | ("image", part)] in reading order, dropped images left out."""
+    segs: list[tuple[str, object]] = []
+    run: list[str] = []
+    for p in parts:
+        if p["kind"] == "text" and p["text"]:
+            run.append(p["text"])
+        elif p["kind"] in ("image", "frame") and p["data"] is not None:
+            meta = dict(p["meta"] or [])
+            if "rows" not in meta or meta.get("dropped"):
+                continue
+            if run:
+                segs.append(("text", sep.join(run)))
+                run = []
+            segs.append(("image", p))
+    if run:
+        segs.append(("text", sep.join(run)))
+    return segs
 
-    The streams are assembled into one flat array with offsets, which is what Arrow's
-    list type is, so no per-document Python list is built.
-    """
-    from tokenization.stream import text_streams
+
+def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch:
+    """Arrow batch of records -> Arrow batch of streams; one encode call for all text runs."""
+    from tokenization.layout import image_token_array
 
     tok = tokenizer(spec)
-    streams = text_streams(tok, document_texts(batch, sep))
-    lengths = np.fromiter((len(s) for s in streams), dtype=np.int32, count=len(streams))
+    bos = np.array([tok.bos_id], dtype=np.uint32)
+    eos = np.array([tok.eos_id], dtype=np.uint32)
+    docs = [_segments(parts, sep) for parts in batch.column("parts").to_pylist()]
+    texts = [v for segs in docs for k, v in segs if k == "text"]
+    encoded = iter(tok.encode_batch(texts))
+    streams, images, metas = [], [], []
+    for segs in docs:
+        pieces, n, doc_images, doc_meta = [bos], 1, [], []
+        for kind, value in segs:
+            if kind == "text":
+                arr = np.asarray(next(encoded), dtype=np.uint32)
+            else:
+                m = dict(value["meta"])
+                rows, cols = int(m["rows"]), int(m["cols"])
+                arr = image_token_array(rows, cols, tok.special_ids)
+                doc_images.append(value["data"])
+                doc_meta.append({
+                    "kind": value["kind"], "grid": [rows, cols], "n_tiles": int(m["n_tiles"]),
+                    "token_offset": n, "n_tokens": int(arr.size),
+                    "width": int(m["width"]), "height": int(m["height"]),
+                    "resized": [int(m["resized_height"]), int(m["resized_width"])],
+                    "src": m.get("src", ""), "alt": m.get("alt", ""), "sha1": m.get("sha1", ""),
+                })
+            pieces.append(arr)
+            n += arr.size
+        pieces.append(eos)
+        streams.append(np.concatenate(pieces))
+        images.append(doc_images)
+        metas.append(json.dumps(doc_meta, ensure_ascii=False, sort_keys=True))
+    lengths = np.fromiter((s.size for s in streams), dtype=np.int32, count=len(streams))
     offsets = np.zeros(len(streams) + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
     flat = np.concatenate(streams).astype(np.int32) if streams else np.zeros(0, np.int32)
-    tokens = pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat))
     return pa.RecordBatch.from_arrays(
         [batch.column("id"), batch.column("source"), batch.column("uri"), batch.column("lang"),
-         batch.column("lang_score"), tokens, pa.array(lengths)],
+         batch.column("lang_score"), pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)),
+         pa.array(lengths), pa.array(images, pa.list_(pa.binary())), pa.array(metas, pa.string())],
         schema=TOKENS_ARROW,
     )
 
@@ -55,7 +106,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch
 class Tokenize(Stage):
     name = "tokenize"
     reads = ("parts", "lang")
-    writes = ("tokens", "n_tokens")
+    writes = ("tokens", "n_tokens", "images", "image_meta")
 
     def __init__(self, spec: str, part_separator: str = "\n\n"):
         self.spec = spec

@@ -1,0 +1,88 @@
+"""Images stage: decode every image part safely, filter it, plan its Llama-4 tiles.
+
+Per image the part's meta gains width, height, format, grid and tile count, or `dropped`
+with the reason it cannot be used (unresolved, over the per-document cap, a decode
+failure, a filter). A dropped part stays in the document, without its bytes, so the drop is
+counted; a pair whose only image is dropped is rejected with that reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+from filters.image_filters import check_image
+from pipelines.config import ImagesConfig
+from pipelines.schema import caption_documents
+from pipelines.stage import BatchStage
+
+
+def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int) -> tuple[dict, str | None]:
+    """One image part -> (part with meta filled in, drop reason or None)."""
+    from vision_prep.decode import ImageRejected, decode_image
+    from vision_prep.tiling import plan
+
+    meta = dict(part["meta"] or [])
+    data = part["data"]
+    if meta.get("dropped"):
+        return part, meta["dropped"]
+    reason = None
+    if data is None:
+        reason = "unresolved"
+    elif n_kept >= cfg.max_per_doc:
+        reason = "over_cap"
+    else:
+        try:
+            # Validation decodes the whole stream (truncation shows only at the end), at the
+            # smallest scale the JPEG decoder offers: tiles are cut later, from the bytes.
+            _, info = decode_image(data, max_pixels=cfg.max_pixels, draft=(64, 64))
+        except ImageRejected as e:
+            reason = e.reason
+        else:
+            reason = check_image(info.width, info.height, len(data), cfg)
+            if reason is None:
+                p = plan(info.height, info.width, cfg.tile_size, cfg.max_tiles)
+                meta.update(width=info.width, height=info.height, format=info.format,
+                            rows=p.rows, cols=p.cols, n_tiles=p.n_tiles,
+                            resized_height=p.resized_height, resized_width=p.resized_width,
+                            sha1=hashlib.sha1(data).hexdigest(), bytes=len(data))
+    if reason is not None:
+        meta["dropped"] = reason
+        data = None
+    new = dict(part, data=data, meta=[(k, str(v)) for k, v in meta.items()])
+    return new, reason
+
+
+class ImagesProcessor:
+    def __init__(self, cfg: ImagesConfig):
+        self.cfg = cfg
+
+    def __call__(self, batch):
+        captioned = caption_documents(batch)
+        all_parts, reasons = [], []
+        for parts, is_pair in zip(batch.column("parts").to_pylist(), captioned):
+            out, kept, lost = [], 0, []
+            for part in parts:
+                if part["kind"] != "image":
+                    out.append(part)
+                    continue
+                new, reason = prepare_part(part, self.cfg, kept)
+                out.append(new)
+                if reason is None:
+                    kept += 1
+                else:
+                    lost.append(reason)
+            all_parts.append(out)
+            reasons.append(lost[0] if is_pair and lost and kept == 0 else None)
+        return {"parts": all_parts, "reasons": reasons}
+
+
+class Images(BatchStage):
+    name = "images"
+    reads = ("parts",)
+    writes = ("parts", "status")
+
+    def __init__(self, cfg: ImagesConfig):
+        self.cfg = cfg
+
+    def make_processor(self):
+        return ImagesProcessor(self.cfg)
