@@ -83,7 +83,7 @@ def test_every_stage_rows_in_equal_kept_plus_rejected(spark, inputs, tmp_path):
                     assert after[s] == n
     final = statuses(df)
     assert final["ingest:corrupt_gzip"] == 1
-    assert final["ingest:not_html"] == 1
+    assert final["ingest:image_resource"] == 1
     assert final["ingest:bad_json"] == 1
     assert final["quality:gopher_short_doc"] >= 1
     assert final["dedup_exact:duplicate"] == 2  # the WARC copy and the re-spaced JSONL copy
