@@ -58,7 +58,8 @@ def cmd_run(args) -> int:
         return _err(f"cannot write output: {e}", EXIT_CONFIG)
     if args.json:
         print(json.dumps({"output": result.output, "totals": result.manifest["totals"],
-                          "stages": result.stages, "timings_s": result.timings}, indent=2))
+                          "stages": result.stages, "part_drops": result.part_drops,
+                          "timings_s": result.timings}, indent=2))
     else:
         print_run_summary(result)
     return 0
@@ -76,6 +77,9 @@ def print_run_summary(result) -> None:
         top = ", ".join(f"{k} {v}" for k, v in sorted(s["reasons"].items(), key=lambda kv: -kv[1])[:3])
         t.add_row(s["stage"], f"{s['in']:,}", f"{s['kept']:,}", f"{s['rejected']:,}", top)
     console.print(t)
+    if result.part_drops:
+        console.print("parts dropped inside kept documents: "
+                      + ", ".join(f"{k} {v}" for k, v in result.part_drops.items()))
     tot = result.manifest["totals"]
     secs = result.timings.get("total", 0.0)
     console.print(f"{tot['samples']:,} samples, {tot['tokens']:,} tokens in {tot['shards']} shards "
@@ -142,6 +146,9 @@ def print_stats(s: dict, top: int) -> None:
         reasons = ", ".join(f"{k} {v}" for k, v in sorted(st["reasons"].items(), key=lambda kv: -kv[1]))
         t.add_row(st["stage"], f"{st['in']:,}", f"{st['kept']:,}", f"{st['rejected']:,}", reasons)
     console.print(t)
+    if s.get("part_drops"):
+        console.print("parts dropped inside kept documents: "
+                      + ", ".join(f"{k} {v}" for k, v in s["part_drops"].items()))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -40,6 +40,7 @@ class RunResult:
     manifest: dict
     stages: list[dict]
     timings: dict[str, float] = field(default_factory=dict)
+    part_drops: dict[str, int] = field(default_factory=dict)
 
 
 def record_stages(cfg: Config, counter=None) -> list:
@@ -152,7 +153,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     write_report(out, stages, by_source, timings, status_counts, part_drops)
     # Written last: a folder without it is not a finished dataset.
     write_json_atomic(out / MANIFEST, manifest)
-    return RunResult(str(out), manifest, stages, timings)
+    return RunResult(str(out), manifest, stages, timings, dict(sorted(part_drops.items())))
 
 
 def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:

@@ -109,6 +109,7 @@ def summarize(root: str | Path) -> dict:
         "shard_bytes": _percentiles([s["bytes"] for s in manifest["shards"]]),
         "shard_samples": _percentiles([s["samples"] for s in manifest["shards"]]),
         "stages": drops,
+        "part_drops": report.get("part_drops", {}),
         "tokenizer": {k: manifest["tokenizer"].get(k) for k in ("spec", "vocab_size")},
         "code_version": manifest.get("code_version"),
     }
