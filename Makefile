@@ -25,6 +25,9 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
+	@# The video benchmark's baseline is the FFmpeg command line (PyAV full decode without it).
+	@command -v ffmpeg >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; } || true
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -15,6 +15,7 @@ BENCHMARKS = {
     "tokenize": ("benchmarks.bench_tokenize", ("run",)),
     "shards": ("benchmarks.bench_shards", ("run",)),
     "tiling": ("benchmarks.bench_tiling", ("run", "run_floor")),
+    "video": ("benchmarks.bench_video", ("run", "run_keyframe")),
 }
 
 

@@ -110,6 +110,9 @@ def print_stats(s: dict, top: int) -> None:
     console.print(f"{tot['samples']:,} documents, {tot['tokens']:,} tokens "
                   f"({tot['text_tokens']:,} text, {tot['image_tokens']:,} image), {tot['images']:,} images, "
                   f"{tot['tiles']:,} tiles, {tot['shards']} shards, {_human(tot['bytes'])}")
+    if tot.get("videos"):
+        console.print(f"{tot['videos']:,} videos, {tot['frames']:,} frames, {tot['frame_tokens']:,} frame tokens "
+                      f"(frames count among images and image tokens)")
     if s["modalities"]:
         console.print("modalities: " + ", ".join(f"{k} {v:,}" for k, v in s["modalities"].items()))
     if s["bytes_by_member"]:

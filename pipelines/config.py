@@ -56,7 +56,7 @@ class InputConfig:
     # WARC pages: images not in the WARC set are looked up here, at <root>/<host>/<path>.
     image_root: str = ""
 
-    FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet", "webdataset", "images")
+    FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet", "webdataset", "images", "video")
     EXTRACTORS: typing.ClassVar[tuple[str, ...]] = ("trafilatura",)
 
 
@@ -108,6 +108,27 @@ class ImagesConfig:
 
 
 @dataclass
+class VideoConfig:
+    """Frame sampling with PyAV; frames are images of one tile each by default."""
+
+    enabled: bool = True
+    fps: float = 1.0
+    max_frames: int = 48
+    mode: str = "exact"
+    # Frames are scaled by FFmpeg while decoding so a 4K frame never sits in memory whole.
+    max_side: int = 1344
+    frame_max_tiles: int = 1
+    min_duration: float = 0.0
+    max_duration: float = 4 * 3600.0
+    min_side: int = 32
+    max_file_bytes: int = 4 * 1024 ** 3
+    threads: int = 0
+    jpeg_quality: int = 95
+
+    MODES: typing.ClassVar[tuple[str, ...]] = ("exact", "keyframe")
+
+
+@dataclass
 class DedupConfig:
     exact: bool = True
     # Survivor of a duplicate group: the lowest value of this column.
@@ -138,6 +159,7 @@ class Config:
     langid: LangIdConfig = field(default_factory=LangIdConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
     dedup: DedupConfig = field(default_factory=DedupConfig)
     tokenizer: TokenizerConfig = field(default_factory=TokenizerConfig)
     shards: ShardConfig = field(default_factory=ShardConfig)
@@ -246,6 +268,12 @@ def _validate(cfg: Config, src: str) -> None:
         raise ConfigError(f"{src}: images.max_tiles must be 1..64, max_per_doc and max_pixels >= 1")
     if not 1 <= im.jpeg_quality <= 100:
         raise ConfigError(f"{src}: images.jpeg_quality must be 1..100")
+    v = cfg.video
+    if v.mode not in VideoConfig.MODES:
+        raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
+    if v.fps <= 0 or v.max_frames < 1 or v.frame_max_tiles < 1 or v.max_side < 14:
+        raise ConfigError(f"{src}: video.fps must be > 0, video.max_frames and frame_max_tiles >= 1, "
+                          "video.max_side >= 14")
     if cfg.dedup.order_by not in ("id", "uri", "source"):
         raise ConfigError(f"{src}: dedup.order_by must be one of id, uri, source")
 

@@ -11,6 +11,7 @@ import os
 
 from pipelines.readers.documents import read_jsonl, read_parquet
 from pipelines.readers.images import IMAGE_EXTS, read_image_file, read_webdataset_tar
+from pipelines.readers.videos import VIDEO_EXTS, read_video_file
 from pipelines.readers.warc import read_warc
 from pipelines.schema import RECORD_DDL, records_to_batch
 from pipelines.stage import Stage
@@ -18,19 +19,24 @@ from pipelines.storage import InputNotFound, list_files
 
 
 # Formats whose files are small units are read many files to a task.
-FILES_PER_TASK = {"images": 256}
+FILES_PER_TASK = {"images": 256, "video": 64}
 
 
 def wanted(path: str, fmt: str) -> bool:
     """Which files of a folder or glob are inputs (an image folder also holds its captions)."""
     if fmt == "images":
         return path.rsplit(".", 1)[-1].lower() in IMAGE_EXTS
+    if fmt == "video":
+        return path.rsplit(".", 1)[-1].lower() in VIDEO_EXTS
     return True
 
 
 def read_file(path: str, relpath: str, inp: InputConfig) -> Iterator[dict]:
     if inp.format == "images":
         yield from read_image_file(path, inp.name, relpath, inp.max_record_bytes)
+        return
+    if inp.format == "video":
+        yield from read_video_file(path, inp.name, relpath, inp.max_record_bytes)
         return
     with open(path, "rb") as f:
         if inp.format == "warc":

@@ -29,6 +29,7 @@ from pipelines.stages.quality import Quality
 from pipelines.stages.resolve_images import ResolveImages
 from pipelines.stages.shard import WriteShards, auto_partitions
 from pipelines.stages.tokenize import Tokenize
+from pipelines.stages.video import Video
 
 MANIFEST = "manifest.json"
 PREVIEW_CHARS = 2000
@@ -52,8 +53,10 @@ def record_stages(cfg: Config, counter=None) -> list:
         stages.append(LanguageId(cfg.langid))
     if cfg.quality.enabled:
         stages.append(Quality(cfg.quality))
+    if cfg.video.enabled and any(i.format == "video" for i in cfg.inputs):
+        stages.append(Video(cfg.video))
     if cfg.images.enabled:
-        stages.append(Images(cfg.images))
+        stages.append(Images(cfg.images, cfg.video.frame_max_tiles))
     return stages
 
 
@@ -168,7 +171,9 @@ def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
         "vision": {"tile_size": cfg.images.tile_size, "max_tiles": cfg.images.max_tiles,
                    "mode": cfg.images.mode, "layout": cfg.images.layout,
                    "tile_format": cfg.images.tile_format, "patch_size": 14,
-                   "patch_tokens_per_tile": 144, "max_images_per_doc": cfg.images.max_per_doc},
+                   "patch_tokens_per_tile": 144, "max_images_per_doc": cfg.images.max_per_doc,
+                   "video": {"fps": cfg.video.fps, "max_frames": cfg.video.max_frames,
+                             "mode": cfg.video.mode, "frame_max_tiles": cfg.video.frame_max_tiles}},
         "config": cfg.to_dict(),
         "code_version": code_version(),
     }

@@ -5,6 +5,10 @@ from __future__ import annotations
 import pyarrow as pa
 
 KEEP = "keep"
+# `video` is a reference the video stage replaces with frames; it never reaches a shard.
+MEDIA_KINDS = ("image", "frame", "video")
+# Text that belongs to a picture or a video rather than standing as prose.
+MEDIA_TEXT_ROLES = ("caption", "subtitle", "timestamp")
 
 RECORD_DDL = (
     "id string, source string, uri string, "
@@ -86,7 +90,7 @@ def caption_documents(batch: pa.RecordBatch) -> list[bool]:
     out = []
     for i in range(len(parts)):
         lo, hi = offsets[i] - base, offsets[i + 1] - base
-        media = any(k in ("image", "frame") for k in kinds[lo:hi])
-        prose = any(k == "text" and r != "caption" for k, r in zip(kinds[lo:hi], roles[lo:hi]))
+        media = any(k in MEDIA_KINDS for k in kinds[lo:hi])
+        prose = any(k == "text" and r not in MEDIA_TEXT_ROLES for k, r in zip(kinds[lo:hi], roles[lo:hi]))
         out.append(media and not prose)
     return out

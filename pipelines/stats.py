@@ -69,7 +69,7 @@ def summarize(root: str | Path) -> dict:
     tiles_per_image: list[int] = []
     member_bytes: Counter = Counter()
     modality: Counter = Counter()
-    image_tokens = 0
+    image_tokens = n_frames = frame_tokens = 0
     for shard in manifest["shards"]:
         for meta in scan_shard(root / "shards" / shard["name"], member_bytes):
             n = int(meta.get("n_tokens", 0))
@@ -78,12 +78,19 @@ def summarize(root: str | Path) -> dict:
             images_per_doc.append(len(imgs))
             tiles_per_image.extend(int(m["n_tiles"]) for m in imgs)
             image_tokens += int(meta.get("n_image_tokens", 0))
-            modality["text" if not imgs else "image-text pair" if _is_pair(meta) else "interleaved"] += 1
+            frames = [m for m in imgs if m.get("kind") == "frame"]
+            n_frames += len(frames)
+            frame_tokens += sum(int(m["n_tokens"]) for m in frames)
+            modality["video" if frames else "text" if not imgs
+                     else "image-text pair" if _is_pair(meta) else "interleaved"] += 1
             for table, key in ((by_lang, meta.get("lang") or "und"), (by_source, meta.get("source") or "?")):
                 table[key]["documents"] += 1
                 table[key]["tokens"] += n
     totals = dict(manifest["totals"])
     totals["image_tokens"] = image_tokens
+    totals["videos"] = modality.get("video", 0)
+    totals["frames"] = n_frames
+    totals["frame_tokens"] = frame_tokens
     totals["text_tokens"] = totals.get("tokens", 0) - image_tokens
     n_docs = max(totals.get("samples", 0), 1)
 

@@ -12,7 +12,7 @@ MINIMAL = {"inputs": [{"name": "a", "format": "jsonl", "path": "x.jsonl"}]}
 def test_bundled_sample_config_is_valid():
     cfg = load_config(ROOT / "configs" / "sample.toml")
     assert cfg.shards.name == "sample"
-    assert [i.format for i in cfg.inputs] == ["warc", "jsonl", "webdataset"]
+    assert [i.format for i in cfg.inputs] == ["warc", "jsonl", "webdataset", "video"]
 
 
 def test_unknown_key_names_key_and_suggests():

@@ -28,7 +28,7 @@ def kept_runs(out: Path) -> dict[str, list[str]]:
             meta = dict(p["meta"] or [])
             if p["kind"] == "text" and p["text"]:
                 cur.append(p["text"])
-            elif p["kind"] == "image" and "rows" in meta and not meta.get("dropped"):
+            elif p["kind"] in ("image", "frame") and "rows" in meta and not meta.get("dropped"):
                 if cur:
                     doc.append("\n\n".join(cur))
                 cur = []
@@ -117,8 +117,8 @@ def test_report_counts_are_consistent(sample_run):
     out = Path(result.output)
     report = json.loads((out / "report" / "stages.json").read_text())
     stages = report["stages"]
-    assert [s["stage"] for s in stages] == ["ingest", "resolve_images", "langid", "quality", "images",
-                                            "dedup_exact"]
+    assert [s["stage"] for s in stages] == ["ingest", "resolve_images", "langid", "quality", "video",
+                                            "images", "dedup_exact"]
     for prev, cur in zip(stages, stages[1:]):
         assert cur["in"] == prev["kept"]
     for s in stages:
@@ -135,7 +135,9 @@ def test_stats_json(sample_run, capsys):
     assert s["totals"]["samples"] == result.manifest["totals"]["samples"]
     assert sum(r["documents"] for r in s["languages"]) == s["totals"]["samples"]
     assert sum(r["tokens"] for r in s["sources"]) == s["totals"]["tokens"]
-    assert {r["name"] for r in s["sources"]} == {"crawl", "docs", "pairs"}
+    assert {r["name"] for r in s["sources"]} == {"crawl", "docs", "pairs", "video"}
+    assert s["modalities"]["video"] == 3
+    assert s["totals"]["frames"] >= 3 * 2 and s["totals"]["frame_tokens"] == 147 * s["totals"]["frames"]
     assert s["tokens_per_sample"]["p50"] > 0
     assert s["stages"][0]["stage"] == "ingest"
     assert s["modalities"]["image-text pair"] > 0 and s["modalities"]["interleaved"] > 0

@@ -16,8 +16,9 @@ from pipelines.schema import caption_documents
 from pipelines.stage import BatchStage
 
 
-def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int) -> tuple[dict, str | None]:
-    """One image part -> (part with meta filled in, drop reason or None)."""
+def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | None = None
+                 ) -> tuple[dict, str | None]:
+    """One image or frame part -> (part with meta filled in, drop reason or None)."""
     from vision_prep.decode import ImageRejected, decode_image
     from vision_prep.tiling import plan
 
@@ -40,8 +41,9 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int) -> tuple[dict, str 
         else:
             reason = check_image(info.width, info.height, len(data), cfg)
             if reason is None:
-                p = plan(info.height, info.width, cfg.tile_size, cfg.max_tiles)
-                meta.update(width=info.width, height=info.height, format=info.format,
+                tiles_cap = max_tiles or cfg.max_tiles
+                p = plan(info.height, info.width, cfg.tile_size, tiles_cap)
+                meta.update(width=info.width, height=info.height, format=info.format, max_tiles=tiles_cap,
                             rows=p.rows, cols=p.cols, n_tiles=p.n_tiles,
                             resized_height=p.resized_height, resized_width=p.resized_width,
                             sha1=hashlib.sha1(data).hexdigest(), bytes=len(data))
@@ -53,8 +55,9 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int) -> tuple[dict, str 
 
 
 class ImagesProcessor:
-    def __init__(self, cfg: ImagesConfig):
+    def __init__(self, cfg: ImagesConfig, frame_max_tiles: int = 1):
         self.cfg = cfg
+        self.frame_max_tiles = frame_max_tiles
 
     def __call__(self, batch):
         captioned = caption_documents(batch)
@@ -62,10 +65,12 @@ class ImagesProcessor:
         for parts, is_pair in zip(batch.column("parts").to_pylist(), captioned):
             out, kept, lost = [], 0, []
             for part in parts:
-                if part["kind"] != "image":
+                if part["kind"] not in ("image", "frame"):
                     out.append(part)
                     continue
-                new, reason = prepare_part(part, self.cfg, kept)
+                # Frames share the per-document cap with images (Llama 4: 48 per sample).
+                cap = self.frame_max_tiles if part["kind"] == "frame" else None
+                new, reason = prepare_part(part, self.cfg, kept, cap)
                 out.append(new)
                 if reason is None:
                     kept += 1
@@ -81,8 +86,9 @@ class Images(BatchStage):
     reads = ("parts",)
     writes = ("parts", "status")
 
-    def __init__(self, cfg: ImagesConfig):
+    def __init__(self, cfg: ImagesConfig, frame_max_tiles: int = 1):
         self.cfg = cfg
+        self.frame_max_tiles = frame_max_tiles
 
     def make_processor(self):
-        return ImagesProcessor(self.cfg)
+        return ImagesProcessor(self.cfg, self.frame_max_tiles)

@@ -36,10 +36,10 @@ def auto_partitions(n_docs: int, max_samples: int, configured: int) -> int:
     return max(1, min(4096, math.ceil(n_docs / max_samples)))
 
 
-def _tiles(data: bytes, cfg: ImagesConfig) -> np.ndarray:
+def _tiles(data: bytes, cfg: ImagesConfig, max_tiles: int) -> np.ndarray:
     from vision_prep.tiling import tile_image_bytes
 
-    tiles, _, _ = tile_image_bytes(data, tile_size=cfg.tile_size, max_tiles=cfg.max_tiles,
+    tiles, _, _ = tile_image_bytes(data, tile_size=cfg.tile_size, max_tiles=max_tiles,
                                    mode=cfg.mode, max_pixels=cfg.max_pixels)
     if cfg.layout == "patches":
         from vision_prep.patches import to_patches
@@ -63,7 +63,7 @@ def image_members(images: list[bytes], meta: list[dict], cfg: ImagesConfig) -> d
         def chunks():
             yield header
             for data, m in zip(images, meta):
-                arr = _tiles(data, cfg)
+                arr = _tiles(data, cfg, m["max_tiles"])
                 if arr.shape[0] != m["n_tiles"]:
                     raise ValueError(f"image planned for {m['n_tiles']} tiles gave {arr.shape[0]}")
                 yield np.ascontiguousarray(arr).tobytes()
@@ -73,8 +73,8 @@ def image_members(images: list[bytes], meta: list[dict], cfg: ImagesConfig) -> d
 
     members, index = {}, 0
     fmt = "PNG" if cfg.tile_format == "png" else "JPEG"
-    for data in images:
-        for tile in _tiles(data, cfg):
+    for data, m in zip(images, meta):
+        for tile in _tiles(data, cfg, m["max_tiles"]):
             buf = io.BytesIO()
             img = Image.fromarray(np.ascontiguousarray(tile.transpose(1, 2, 0)))
             img.save(buf, fmt, **({"quality": cfg.jpeg_quality} if fmt == "JPEG" else {"compress_level": 6}))

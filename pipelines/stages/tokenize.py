@@ -84,6 +84,8 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch
                     "width": int(m["width"]), "height": int(m["height"]),
                     "resized": [int(m["resized_height"]), int(m["resized_width"])],
                     "src": m.get("src", ""), "alt": m.get("alt", ""), "sha1": m.get("sha1", ""),
+                    "max_tiles": int(m.get("max_tiles", 16)),
+                    **({"time": float(m["time"])} if "time" in m else {}),
                 })
             pieces.append(arr)
             n += arr.size

@@ -1,0 +1,97 @@
+"""Video stage: each video reference becomes timestamped frames with its subtitles in place.
+
+A video is decoded once, from its path, by PyAV (vision_prep.video); frames are scaled by
+FFmpeg while decoding and stored as JPEG, so memory per task is bounded by max_frames.
+The document's parts become: description, then in time order `[mm:ss]` + frame and the
+subtitle cues, each at its start time. Each frame's perceptual hash is kept in its meta,
+the sequence a video's fingerprint for dedup.
+"""
+
+from __future__ import annotations
+
+import io
+
+from pipelines.config import VideoConfig
+from pipelines.stage import BatchStage
+
+
+def timestamp(t: float) -> str:
+    m, s = divmod(int(t), 60)
+    h, m = divmod(m, 60)
+    return f"[{h}:{m:02d}:{s:02d}]" if h else f"[{m:02d}:{s:02d}]"
+
+
+def _jpeg(image, quality: int) -> bytes:
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(image).save(buf, "JPEG", quality=quality)
+    return buf.getvalue()
+
+
+def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str | None, dict]:
+    """A document's parts with its video part replaced by frames -> (parts, reason, signals)."""
+    from vision_prep.video import VideoRejected, frame_hash, sample_frames
+
+    video = next(p for p in parts if p["kind"] == "video")
+    meta = dict(video["meta"] or [])
+    try:
+        info, frames = sample_frames(
+            meta["path"], fps=cfg.fps, max_frames=cfg.max_frames, mode=cfg.mode,
+            max_side=cfg.max_side, threads=cfg.threads, min_duration=cfg.min_duration,
+            max_duration=cfg.max_duration, min_side=cfg.min_side, max_file_bytes=cfg.max_file_bytes)
+    except VideoRejected as e:
+        return parts, e.reason, {}
+    except FileNotFoundError:
+        return parts, "missing_file", {}
+    head = [p for p in parts if p["kind"] == "text" and dict(p["meta"] or []).get("role") != "subtitle"]
+    cues = [p for p in parts if p["kind"] == "text" and dict(p["meta"] or []).get("role") == "subtitle"]
+    timeline = []
+    for f in frames:
+        h = frame_hash(f.image)
+        frame = {"kind": "frame", "text": None, "data": _jpeg(f.image, cfg.jpeg_quality),
+                 "meta": [("time", f"{f.time:.3f}"), ("target", f"{f.target:.3f}"),
+                          ("dhash", f"{h:016x}"), ("keyframe", str(int(f.keyframe))),
+                          ("src", meta["path"])]}
+        stamp = {"kind": "text", "text": timestamp(f.time), "data": None,
+                 "meta": [("role", "timestamp"), ("time", f"{f.time:.3f}")]}
+        # Sort key: time, then stamp before its frame, frames before cues at the same time.
+        timeline += [((f.time, 0), stamp), ((f.time, 1), frame)]
+    for c in cues:
+        timeline.append(((float(dict(c["meta"])["start"]), 2), c))
+    timeline.sort(key=lambda kv: kv[0])
+    signals = {"video.duration": info.duration, "video.width": float(info.width),
+               "video.height": float(info.height), "video.fps": float(info.fps or 0.0),
+               "video.frames": float(len(frames)), "video.rotation": float(info.rotation)}
+    return head + [p for _, p in timeline], None, signals
+
+
+class VideoProcessor:
+    def __init__(self, cfg: VideoConfig):
+        self.cfg = cfg
+
+    def __call__(self, batch):
+        out_parts, reasons, sigs = [], [], []
+        for parts in batch.column("parts").to_pylist():
+            if not any(p["kind"] == "video" for p in parts):
+                out_parts.append(parts)
+                reasons.append(None)
+                sigs.append({})
+                continue
+            new, reason, s = expand_video(parts, self.cfg)
+            out_parts.append(new)
+            reasons.append(reason)
+            sigs.append(s)
+        return {"parts": out_parts, "reasons": reasons, "signals": sigs}
+
+
+class Video(BatchStage):
+    name = "video"
+    reads = ("parts",)
+    writes = ("parts", "signals", "status")
+
+    def __init__(self, cfg: VideoConfig):
+        self.cfg = cfg
+
+    def make_processor(self):
+        return VideoProcessor(self.cfg)
