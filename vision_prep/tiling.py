@@ -221,15 +221,15 @@ def _fast_tiles(src: np.ndarray, p: TilePlan, bgr: bool = False) -> np.ndarray:
     size = (p.resized_width, p.resized_height)
     resized = src if (w, h) == size else cv2.resize(src, size, interpolation=cv2.INTER_LINEAR)
     out = np.zeros((p.n_tiles, 3, t, t), dtype=np.uint8)
-    # cv2.split makes contiguous planes in one SIMD pass; tile copies are then row copies.
-    planes = cv2.split(resized)
+    # One strided copy per tile from the interleaved image (measured faster than splitting
+    # into planes first); BGR is turned into RGB by the same copy.
+    planar = resized.transpose(2, 0, 1)
     if bgr:
-        planes = planes[::-1]
-    for ch, plane in enumerate(planes):
-        for r in range(p.rows):
-            for c in range(p.cols):
-                block = plane[r * t:(r + 1) * t, c * t:(c + 1) * t]
-                out[r * p.cols + c, ch, :block.shape[0], :block.shape[1]] = block
+        planar = planar[::-1]
+    for r in range(p.rows):
+        for c in range(p.cols):
+            block = planar[:, r * t:(r + 1) * t, c * t:(c + 1) * t]
+            out[r * p.cols + c, :, :block.shape[1], :block.shape[2]] = block
     if p.has_global_tile:
         source = resized if all(r >= min(t, o) for r, o in zip(size, (w, h))) else src
         sh, sw = source.shape[:2]
