@@ -24,6 +24,11 @@ LID176_OVERRIDES = {
     "wuu": "wuu_Hans",
     "yue": "yue_Hant",
     "mo": "ron_Latn",    # deprecated Moldavian
+    "azb": "azb_Arab",   # South Azerbaijani is written in Arabic script; langcodes guesses Latin
+    "ko": "kor_Hang",    # FLORES-200 labels Korean by Hangul, not the Han+Hangul `Kore`
+    "kv": "kpv_Cyrl",    # Komi Wikipedia is Komi-Zyrian; `kom` is the macrolanguage
+    "tl": "tgl_Latn",    # langcodes reads Tagalog as Filipino (`fil`); FLORES-200 uses `tgl`
+    "xal": "xal_Cyrl",   # Kalmyk is written in Cyrillic; langcodes guesses Latin
 }
 
 # ISO 639-3 macrolanguage -> the individual language FLORES-200 labels it with.
@@ -70,10 +75,12 @@ def normalize_label(label: str, text: str | None = None) -> str:
     """
     label = label.removeprefix("__label__")
     code = _base_code(label)
+    lang, script = code.split("_", 1)
     if text is None:
         return code
-    lang, script = code.split("_", 1)
-    if lang in ("zho", "cmn") and script in ("Hans", "Hant", "Hani"):
+    # Models that say only "Han" (GlotLID's `cmn_Hani`) or only "Chinese" (lid.176's `zh`)
+    # leave Simplified vs Traditional to the text; a model's own Hans/Hant is kept.
+    if script == "Hani" or (lang in ("zho", "cmn") and not _FLORES_RE.match(label)):
         return f"{lang}_{han_variant(text)}"
     if lang in MULTI_SCRIPT and not _FLORES_RE.match(label):
         seen = dominant_script(text)

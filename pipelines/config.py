@@ -73,6 +73,17 @@ class LangIdConfig:
     # Fewer letters than this and the language is `und`: no confident guess on a few words.
     min_chars: int = 20
     reject_und: bool = True
+    # Predictions kept per document in `signals` as `langid.top.<code>` (1 = just the best).
+    top_k: int = 1
+    # Mixed documents: "off"; "record" the language shares (`langid.share.<code>`);
+    # "reject" when the main language has less than min_majority_share of the letters;
+    # "majority" keeps only the main language's paragraphs (the rest counted in signals).
+    paragraph_mode: str = "off"
+    min_majority_share: float = 0.7
+    # Alt texts of images are identified too; their codes go to the image part's meta.
+    alt_text: bool = True
+
+    PARAGRAPH_MODES: typing.ClassVar[tuple[str, ...]] = ("off", "record", "reject", "majority")
 
 
 @dataclass
@@ -246,6 +257,11 @@ def _validate(cfg: Config, src: str) -> None:
                               f"{', '.join(InputConfig.EXTRACTORS)}, got {inp.extractor!r}")
     if not 0.0 <= cfg.langid.min_score <= 1.0:
         raise ConfigError(f"{src}: langid.min_score must be between 0 and 1")
+    if cfg.langid.paragraph_mode not in LangIdConfig.PARAGRAPH_MODES:
+        raise ConfigError(f"{src}: langid.paragraph_mode must be one of "
+                          f"{', '.join(LangIdConfig.PARAGRAPH_MODES)}, got {cfg.langid.paragraph_mode!r}")
+    if not 1 <= cfg.langid.top_k <= 10 or not 0.0 < cfg.langid.min_majority_share <= 1.0:
+        raise ConfigError(f"{src}: langid.top_k must be 1..10 and langid.min_majority_share in (0, 1]")
     if cfg.shards.max_samples < 1 or cfg.shards.max_bytes < 1024:
         raise ConfigError(f"{src}: shards.max_samples must be >= 1 and shards.max_bytes >= 1024")
     if cfg.shards.partitions < 0:
