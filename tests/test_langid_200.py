@@ -4,6 +4,8 @@ trained here on generated text, through the whole pipeline to shards and stats."
 import json
 import random
 import re
+import subprocess
+import sys
 
 import pytest
 
@@ -37,8 +39,6 @@ def sentence(rng: random.Random, words: list[str], n: int = 40) -> str:
 
 @pytest.fixture(scope="module")
 def model_and_docs(tmp_path_factory):
-    import fasttext
-
     d = tmp_path_factory.mktemp("lid210")
     rng = random.Random(7)
     codes = flores_codes(N_LANGS)
@@ -47,9 +47,12 @@ def model_and_docs(tmp_path_factory):
         for _ in range(30):
             for c in codes:
                 f.write(f"__label__{c} {sentence(rng, vocab[c])}\n")
-    model = fasttext.train_supervised(input=str(d / "train.txt"), dim=32, epoch=30, lr=0.5,
-                                      minn=0, maxn=0, thread=1, seed=7, verbose=0)
-    model.save_model(str(d / "lid210.bin"))
+    # Trained in a fresh interpreter: inside the long-lived test process (after Spark, OpenCV
+    # and friends have run) fastText's training hit NaN, which a clean process never does.
+    train = (f"import fasttext; m = fasttext.train_supervised(input={str(d / 'train.txt')!r}, dim=32, "
+             f"epoch=40, lr=0.25, minn=0, maxn=0, thread=1, seed=7, verbose=0); "
+             f"m.save_model({str(d / 'lid210.bin')!r})")
+    subprocess.run([sys.executable, "-c", train], check=True, timeout=300)
     with open(d / "docs.jsonl", "w") as f:
         for i, c in enumerate(codes):
             f.write(json.dumps({"id": f"doc{i}", "url": f"http://x/{c}",
