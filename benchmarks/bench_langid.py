@@ -1,7 +1,7 @@
 """Language-ID stage (Arrow batch in, codes and decisions out) vs raw fastText `predict`.
 
 The baseline is what anyone would write: a tight loop calling `model.predict` on each text
-(newlines replaced, which fastText requires). Ours is the stage's batch function as a
+(its first `max_chars` characters, newlines replaced, which fastText requires). Ours is the stage's batch function as a
 Spark worker runs it: texts pulled from the Arrow batch, one fastText call per batch, codes
 normalised to FLORES-200 style, undeterminable texts caught, decisions and signals made.
 """
@@ -26,12 +26,13 @@ def run(n_docs: int = 8000, repeats: int = 3) -> dict:
     proc = LangIdProcessor(cfg)
     model = identifier(cfg.model, cfg.max_chars, cfg.min_chars).model
     proc(batches[0])  # model loaded, regexes compiled
+    limit = cfg.max_chars  # both sides classify the same prefix: the ratio is our overhead
 
     def ours():
         return sum(len(proc(b)["lang"]) for b in batches)
 
     def raw():
-        return sum(len(model.predict(t.replace("\n", " "))[0]) for t in texts)
+        return sum(len(model.predict(t[:limit].replace("\n", " "))[0]) for t in texts)
 
     best_ours = best_raw = float("inf")
     for _ in range(repeats):
@@ -41,5 +42,5 @@ def run(n_docs: int = 8000, repeats: int = 3) -> dict:
     return {"name": "language-ID stage vs raw fastText predict loop",
             "ours": f"{n_docs / best_ours:,.0f} docs/s", "baseline": f"{n_docs / best_raw:,.0f} docs/s",
             "ratio": best_raw / best_ours, "target": TARGET,
-            "detail": f"{n_docs} sample docs in 11 languages, lid.176, first {cfg.max_chars} chars each "
-                      "(the baseline classifies whole texts)"}
+            "detail": f"{n_docs} sample docs in 11 languages, lid.176, first {cfg.max_chars} chars "
+                      "of each on both sides"}
