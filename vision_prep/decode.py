@@ -8,6 +8,8 @@ Pillow's own bomb error still applies on top and maps to the same reason).
 
 from __future__ import annotations
 
+from vision_prep.rejected import Rejected
+
 import functools
 import io
 from dataclasses import dataclass
@@ -39,15 +41,10 @@ _TRANSPOSED_ORIENTATIONS = (5, 6, 7, 8)  # EXIF orientations that swap width and
 DraftFor = Callable[[int, int], "tuple[int, int] | None"]
 
 
-class ImageRejected(Exception):
+class ImageRejected(Rejected):
     """An image that cannot be used; `reason` is one of `REASONS`."""
 
-    def __init__(self, reason: str, detail: str = ""):
-        if reason not in REASONS:
-            raise ValueError(f"unknown rejection reason {reason!r}")
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+    REASONS = REASONS
 
 
 @dataclass

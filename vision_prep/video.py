@@ -46,6 +46,8 @@ Decisions on edge cases:
 
 from __future__ import annotations
 
+from vision_prep.rejected import Rejected
+
 import bisect
 import html
 import io
@@ -97,15 +99,10 @@ _TICK_SLACK = 1e-3
 Source = Union[str, "os.PathLike[str]", bytes, bytearray, memoryview, BinaryIO]
 
 
-class VideoRejected(Exception):
+class VideoRejected(Rejected):
     """A video that cannot be used; `reason` is one of `REASONS`."""
 
-    def __init__(self, reason: str, detail: str = ""):
-        if reason not in REASONS:
-            raise ValueError(f"unknown rejection reason {reason!r}")
-        super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
-        self.detail = detail
+    REASONS = REASONS
 
 
 @dataclass
