@@ -13,6 +13,7 @@ import sys
 # name -> (module, functions); each function returns one row.
 BENCHMARKS = {
     "langid": ("benchmarks.bench_langid", ("run",)),
+    "quality": ("benchmarks.bench_quality", ("run",)),
     "tokenize": ("benchmarks.bench_tokenize", ("run",)),
     "shards": ("benchmarks.bench_shards", ("run",)),
     "tiling": ("benchmarks.bench_tiling", ("run", "run_floor")),

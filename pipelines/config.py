@@ -9,11 +9,12 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import tomllib
+import types
 import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from filters.gopher_quality import GopherThresholds
+from filters.quality_rules import Thresholds
 
 
 class ConfigError(ValueError):
@@ -87,10 +88,32 @@ class LangIdConfig:
 
 
 @dataclass
-class QualityConfig(GopherThresholds):
-    """Gopher quality rules (Rae et al. 2021); thresholds default to datatrove's."""
+class QualityConfig(Thresholds):
+    """Gopher quality and repetition, C4 and FineWeb rules; defaults equal datatrove's."""
 
     enabled: bool = True
+
+
+@dataclass
+class UrlFilterConfig:
+    """URL blocklists: datatrove's embedded UT1-derived list and word lists, plus your own."""
+
+    enabled: bool = True
+    embedded: bool = True
+    lists: list[str] = field(default_factory=list)
+    ut1_root: str = ""
+    ut1_categories: list[str] = field(default_factory=list)
+    substrings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class PiiConfig:
+    """Email and IP addresses masked in all text, before anything is stored or tokenized."""
+
+    enabled: bool = True
+    email_replacement: str = "<EMAIL>"
+    ip_replacement: str = "<IP>"
+    only_global_ips: bool = True
 
 
 @dataclass
@@ -167,6 +190,8 @@ class Config:
     run: RunConfig = field(default_factory=RunConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
     inputs: list[InputConfig] = field(default_factory=list)
+    urlfilter: UrlFilterConfig = field(default_factory=UrlFilterConfig)
+    pii: PiiConfig = field(default_factory=PiiConfig)
     langid: LangIdConfig = field(default_factory=LangIdConfig)
     quality: QualityConfig = field(default_factory=QualityConfig)
     images: ImagesConfig = field(default_factory=ImagesConfig)
@@ -189,6 +214,10 @@ def _type_name(tp) -> str:
 
 def _check_value(value, tp, where: str, src: str):
     origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        # `float | None`: TOML has no null, so the value is of the other type.
+        (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        origin = typing.get_origin(tp)
     if origin is list:
         (item_tp,) = typing.get_args(tp)
         if not isinstance(value, list):

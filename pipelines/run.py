@@ -26,7 +26,9 @@ from pipelines.stages.dedup_exact import ExactDedup
 from pipelines.stages.images import Images
 from pipelines.stages.langid import LanguageId
 from pipelines.stages.quality import Quality
+from pipelines.stages.pii import PiiMask
 from pipelines.stages.resolve_images import ResolveImages
+from pipelines.stages.urlfilter import UrlFilter
 from pipelines.stages.shard import WriteShards, auto_partitions
 from pipelines.stages.tokenize import Tokenize
 from pipelines.stages.video import Video
@@ -49,6 +51,10 @@ def record_stages(cfg: Config, counter=None) -> list:
     stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter)]
     if any(i.format == "warc" for i in cfg.inputs):
         stages.append(ResolveImages())
+    if cfg.urlfilter.enabled:
+        stages.append(UrlFilter(cfg.urlfilter))
+    if cfg.pii.enabled:
+        stages.append(PiiMask(cfg.pii))
     if cfg.langid.enabled:
         stages.append(LanguageId(cfg.langid))
     if cfg.quality.enabled:

@@ -17,9 +17,9 @@ def test_bundled_sample_config_is_valid():
 
 def test_unknown_key_names_key_and_suggests():
     with pytest.raises(ConfigError) as e:
-        parse_config({**MINIMAL, "quality": {"min_doc_word": 3}}, "c.toml")
+        parse_config({**MINIMAL, "quality": {"gq_min_doc_word": 3}}, "c.toml")
     msg = str(e.value)
-    assert msg == "c.toml: unknown key 'quality.min_doc_word' (did you mean 'min_doc_words'?)"
+    assert msg == "c.toml: unknown key 'quality.gq_min_doc_word' (did you mean 'gq_min_doc_words'?)"
 
 
 def test_unknown_section():

@@ -25,6 +25,9 @@ PAGE = ("<html><body><article><h1>A walk along the harbour</h1>"
         "<img src='http://cdn.example/nowhere.png' alt='gone'>"
         "<p>In the afternoon the wind rises and the sailing school takes its pupils out beyond the "
         "breakwater, where the waves are higher and the instructors shout advice from a motor boat.</p>"
+        "<p>Most of the restaurants close between lunch and dinner, so anyone hungry at four o'clock "
+        "has to make do with an ice cream from the kiosk next to the lifeboat station. The kiosk "
+        "also sells postcards, maps of the coastal path and tickets for the evening ferry.</p>"
         "</article></body></html>").encode()
 
 

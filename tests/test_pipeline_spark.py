@@ -14,10 +14,32 @@ from tests.warcs import html_page, warc_record, write_warc
 
 pytestmark = pytest.mark.spark
 
-EN = ("The river path follows the water for six miles, past old mills and quiet farms, and it is "
-      "one of the best walks in the whole county for families with children. ")
-FR = ("Le sentier suit la rivière pendant dix kilomètres, devant les vieux moulins et les fermes "
-      "tranquilles, et c'est une des plus belles promenades de toute la région. ")
+EN_POOL = [
+    "The river path follows the water for six miles, past old mills and quiet farms.",
+    "It is one of the best walks in the whole county for families with children.",
+    "In spring the meadows along the bank are full of wild flowers and nesting birds.",
+    "A small cafe at the old lock serves tea, soup and fresh bread until late afternoon.",
+    "Cyclists share the path with walkers, so everyone is asked to slow down at the bridges.",
+    "The council repaired the wooden footbridge last year after the winter floods.",
+    "Maps of the route are available at the library and at the visitor centre.",
+    "On summer evenings people fish from the pier while the sun sets over the hills.",
+]
+FR_POOL = [
+    "Le sentier suit la rivière pendant dix kilomètres, devant les vieux moulins.",
+    "C'est une des plus belles promenades de toute la région pour les familles.",
+    "Au printemps, les prés au bord de l'eau sont couverts de fleurs sauvages.",
+    "Un petit café près de l'écluse sert du thé, de la soupe et du pain frais.",
+    "Les cyclistes partagent le chemin avec les marcheurs et ralentissent aux ponts.",
+    "La commune a réparé la passerelle en bois l'année dernière après les crues.",
+    "Des cartes du parcours sont disponibles à la bibliothèque et à l'office de tourisme.",
+    "Les soirs d'été, on pêche depuis la jetée pendant que le soleil se couche.",
+]
+
+
+def doc_text(i: int) -> str:
+    pool = EN_POOL if i % 2 else FR_POOL
+    tail = f"Walk number {i} is marked in blue." if i % 2 else f"La promenade numéro {i} est balisée en bleu."
+    return " ".join(pool[(i + k) % len(pool)] for k in range(7)) + " " + tail
 
 
 LONG = PARAS + [
@@ -25,6 +47,8 @@ LONG = PARAS + [
     "breakwater, where the waves are higher and the instructors shout advice from a motor boat.",
     "Most of the restaurants close between lunch and dinner, so anyone hungry at four o'clock "
     "has to make do with an ice cream from the kiosk next to the lifeboat station.",
+    "The kiosk also sells postcards and maps of the coastal path. Tickets for the evening ferry "
+    "are sold there too, and the ferry leaves from the end of the stone pier at seven.",
 ]
 
 
@@ -38,10 +62,10 @@ def inputs(tmp_path_factory):
         warc_record("http://a.example/4", html_page("Short", ["This page is much too short to be a useful document for any training run."])),
         warc_record("http://a.example/logo.png", b"\x89PNG....", "image/png"),
     ], corrupt={2})
-    lines = [json.dumps({"id": f"d{i}", "url": f"http://d.example/{i}", "text": (EN if i % 2 else FR) * 4 + str(i)})
+    lines = [json.dumps({"id": f"d{i}", "url": f"http://d.example/{i}", "text": doc_text(i)})
              for i in range(12)]
     lines.insert(3, "{not json")
-    lines.append(json.dumps({"id": "dup", "url": "http://d.example/dup", "text": "  " + (FR * 4 + "0").replace(" ", "   ")}))
+    lines.append(json.dumps({"id": "dup", "url": "http://d.example/dup", "text": "  " + doc_text(0).replace(" ", "   ")}))
     (d / "docs.jsonl").write_text("\n".join(lines) + "\n")
     return d
 
@@ -85,7 +109,7 @@ def test_every_stage_rows_in_equal_kept_plus_rejected(spark, inputs, tmp_path):
     assert final["ingest:corrupt_gzip"] == 1
     assert final["ingest:image_resource"] == 1
     assert final["ingest:bad_json"] == 1
-    assert final["quality:gopher_short_doc"] >= 1
+    assert final["quality:gopher_quality:short_doc"] >= 1
     assert final["dedup_exact:duplicate"] == 2  # the WARC copy and the re-spaced JSONL copy
 
 
