@@ -152,6 +152,39 @@ def print_stats(s: dict, top: int) -> None:
     if s.get("part_drops"):
         console.print("parts dropped inside kept documents: "
                       + ", ".join(f"{k} {v}" for k, v in s["part_drops"].items()))
+    print_dedup(console, s.get("dedup") or {})
+
+
+DEDUP_KINDS = ("exact", "near", "images", "video")
+
+
+def print_dedup(console, dedup: dict) -> None:
+    """Clusters per dedup kind: how many, their members, what was removed, their sizes."""
+    from rich.table import Table
+
+    kinds = [k for k in DEDUP_KINDS if k in dedup]
+    if not kinds:
+        return
+    t = Table(title="dedup clusters", title_justify="left")
+    for col in ("kind", "clusters", "members", "removed", "largest", "sizes (size: clusters)", "details"):
+        t.add_column(col, justify="right" if col in ("clusters", "members", "removed", "largest") else "left")
+    for k in kinds:
+        d = dedup[k]
+        sizes = ", ".join(f"{size}: {n}" for size, n in list(d.get("size_histogram", {}).items())[:6])
+        details = {"near": lambda: f"{d['candidate_pairs']:,} candidate pairs, {d['verified_pairs']:,} verified "
+                                   f"({d['verify']}), {d['cc_rounds']} CC rounds",
+                   "images": lambda: f"{d['images']:,} images, {d['distinct_images']:,} distinct, "
+                                     f"{d['frequent_clusters']} frequent (> {d['max_docs_per_image']} docs): "
+                                     f"{d['frequent_parts_dropped']} parts dropped",
+                   "video": lambda: f"{d['videos']:,} videos, {d['verified_pairs']:,} matching pairs"}
+        t.add_row(k, f"{d['clusters']:,}", f"{d['members']:,}", f"{d['removed']:,}", f"{d['largest']:,}",
+                  sizes, details.get(k, lambda: "")())
+    console.print(t)
+    sh = dedup.get("shuffle")
+    if sh:
+        console.print(f"dedup shuffle: {_human(sh['shuffle_write_bytes'])} written, "
+                      f"{_human(sh['shuffle_read_bytes'])} read, {sh['shuffle_write_records']:,} records, "
+                      f"{sh['stages']} Spark stages")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -164,9 +164,36 @@ class VideoConfig:
 
 @dataclass
 class DedupConfig:
-    exact: bool = True
-    # Survivor of a duplicate group: the lowest value of this column.
+    """Exact, near-duplicate (MinHash LSH), image and video deduplication."""
+
+    # Survivor of every duplicate cluster: the lowest value of this column, then lowest id.
     order_by: str = "id"
+    exact: bool = True
+    # The exact key is NFKC + case-fold + collapsed whitespace; these strip more.
+    strip_punctuation: bool = False
+    strip_digits: bool = False
+    near: bool = True
+    # Word n-grams (one character per token in Han, Kana, Thai, ...): FineWeb's 5.
+    ngram: int = 5
+    # 14 bands x 8 rows: candidates from Jaccard ~0.72 up, (1/bands)^(1/rows).
+    bands: int = 14
+    rows: int = 8
+    seed: int = 1
+    # Candidate pairs checked before clustering: "jaccard" (exact shingle sets),
+    # "signature" (share of equal MinHash values) or "none" (every candidate is a dup).
+    verify: str = "jaccard"
+    threshold: float = 0.75
+    images: bool = True
+    # Near-duplicate images: 64-bit perceptual hashes within this Hamming distance.
+    image_max_hamming: int = 4
+    # An image (or its near-duplicates) in more documents than this is removed from all.
+    image_max_docs: int = 10
+    video: bool = True
+    # Videos are duplicates when this share of their frames match within the distance.
+    video_max_hamming: int = 10
+    video_min_match: float = 0.8
+
+    VERIFY: typing.ClassVar[tuple[str, ...]] = ("jaccard", "signature", "none")
 
 
 @dataclass
@@ -321,6 +348,17 @@ def _validate(cfg: Config, src: str) -> None:
                           "video.max_side >= 14")
     if cfg.dedup.order_by not in ("id", "uri", "source"):
         raise ConfigError(f"{src}: dedup.order_by must be one of id, uri, source")
+    d = cfg.dedup
+    if d.verify not in DedupConfig.VERIFY:
+        raise ConfigError(f"{src}: dedup.verify must be one of {', '.join(DedupConfig.VERIFY)}, got {d.verify!r}")
+    if not (1 <= d.ngram <= 32 and d.bands >= 1 and 1 <= d.rows <= 32 and d.bands * d.rows <= 1024):
+        raise ConfigError(f"{src}: dedup.ngram must be 1..32, dedup.rows 1..32, dedup.bands >= 1 "
+                          f"with bands x rows <= 1024")
+    if not (0.0 < d.threshold <= 1.0 and 0.0 < d.video_min_match <= 1.0):
+        raise ConfigError(f"{src}: dedup.threshold and dedup.video_min_match must be in (0, 1]")
+    if not (0 <= d.image_max_hamming <= 16 and 0 <= d.video_max_hamming <= 32 and d.image_max_docs >= 1):
+        raise ConfigError(f"{src}: dedup.image_max_hamming must be 0..16, dedup.video_max_hamming 0..32, "
+                          f"dedup.image_max_docs >= 1")
 
 
 def parse_config(data: dict, src: str = "<config>") -> Config:

@@ -22,7 +22,11 @@ from pipelines.progress import Progress
 from pipelines.report import stage_counts
 from pipelines.schema import KEEP
 from pipelines.spark import get_session
+from pipelines.sparkstats import last_stage_id, shuffle_since
 from pipelines.stages.dedup_exact import ExactDedup
+from pipelines.stages.dedup_images import ImageDedup
+from pipelines.stages.dedup_near import NearDedup
+from pipelines.stages.dedup_video import VideoDedup
 from pipelines.stages.images import Images
 from pipelines.stages.langid import LanguageId
 from pipelines.stages.quality import Quality
@@ -66,11 +70,22 @@ def record_stages(cfg: Config, counter=None) -> list:
     return stages
 
 
+def dedup_stages(cfg: Config) -> list:
+    """Exact, near-duplicate, image and video dedup, each when enabled and applicable."""
+    d, stages = cfg.dedup, []
+    if d.exact:
+        stages.append(ExactDedup(d))
+    if d.near:
+        stages.append(NearDedup(d))
+    if d.images and cfg.images.enabled:
+        stages.append(ImageDedup(d))
+    if d.video and cfg.video.enabled and any(i.format == "video" for i in cfg.inputs):
+        stages.append(VideoDedup(d))
+    return stages
+
+
 def stage_names(cfg: Config) -> list[str]:
-    names = [s.name for s in record_stages(cfg)]
-    if cfg.dedup.exact:
-        names.append(ExactDedup.name)
-    return names
+    return [s.name for s in record_stages(cfg)] + [s.name for s in dedup_stages(cfg)]
 
 
 def code_version() -> str:
@@ -120,9 +135,15 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         df.write.parquet(str(work / "filtered"))
 
     docs = spark.read.parquet(str(work / "filtered"))
-    if cfg.dedup.exact:
+    dedup, dedup_report = dedup_stages(cfg), {}
+    if dedup:
         with progress.phase("dedup"):
-            ExactDedup(cfg.dedup).apply(docs).write.parquet(str(work / "docs"))
+            first_stage = last_stage_id(spark)
+            for stage in dedup:
+                docs = stage.apply(docs)
+            docs.write.parquet(str(work / "docs"))
+            shuffle = shuffle_since(spark, first_stage)
+            dedup_report = dedup_summary(dedup, out / "report" / "dedup_clusters", shuffle)
         docs = spark.read.parquet(str(work / "docs"))
 
     with progress.phase("report"):
@@ -159,7 +180,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         raise AssertionError(f"shards hold {manifest['totals']['samples']} samples, "
                              f"{n_kept} documents were kept")
     timings = dict(progress.timings, total=round(total_s, 3))
-    write_report(out, stages, by_source, timings, status_counts, part_drops)
+    write_report(out, stages, by_source, timings, status_counts, part_drops, dedup_report)
     # Written last: a folder without it is not a finished dataset.
     write_json_atomic(out / MANIFEST, manifest)
     return RunResult(str(out), manifest, stages, timings, dict(sorted(part_drops.items())))
@@ -185,8 +206,28 @@ def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
     }
 
 
+def dedup_summary(stages: list, clusters_path: Path, shuffle: dict | None) -> dict:
+    """Per dedup stage: its own counts and its clusters (sizes, removed); the clusters
+    themselves go to `report/dedup_clusters/` (kind, id, root, survivor) for inspection."""
+    from pyspark.sql import functions as F
+
+    from pipelines.clusters import summarize
+
+    # Shuffle of the whole dedup phase (all its stages), as Spark's UI would show it.
+    report, frames = {"shuffle": shuffle}, []
+    for stage in stages:
+        kind = stage.name.removeprefix("dedup_")
+        report[kind] = dict(stage.stats, **summarize(stage.clusters))
+        frames.append(stage.clusters.select(F.lit(kind).alias("kind"), "id", "root", "survivor"))
+    union = frames[0]
+    for f in frames[1:]:
+        union = union.unionByName(f)
+    union.orderBy("kind", "root", "id").write.parquet(str(clusters_path))
+    return report
+
+
 def write_report(out: Path, stages: list[dict], by_source: list[dict], timings: dict,
-                 status_counts: dict, part_drops: dict) -> None:
+                 status_counts: dict, part_drops: dict, dedup: dict | None = None) -> None:
     rep = out / "report"
     rep.mkdir(parents=True, exist_ok=True)
     ingested = stages[0]["in"] if stages else 0
@@ -198,6 +239,7 @@ def write_report(out: Path, stages: list[dict], by_source: list[dict], timings: 
         "throughput": {"records": ingested,
                        "records_per_s": round(ingested / timings["total"], 1) if timings.get("total") else None},
         "status_counts": dict(sorted(status_counts.items())),
+        "dedup": dedup or {},
     }
     write_json_atomic(rep / "stages.json", report)
 

@@ -117,6 +117,7 @@ def summarize(root: str | Path) -> dict:
         "shard_samples": _percentiles([s["samples"] for s in manifest["shards"]]),
         "stages": drops,
         "part_drops": report.get("part_drops", {}),
+        "dedup": report.get("dedup", {}),
         "tokenizer": {k: manifest["tokenizer"].get(k) for k in ("spec", "vocab_size")},
         "code_version": manifest.get("code_version"),
     }

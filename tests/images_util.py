@@ -65,3 +65,17 @@ def odd_but_fine_images() -> dict[str, bytes]:
     la = Image.new("LA", (40, 30), (100, 0))
     return {"cmyk": cmyk, "16bit": encode(sixteen, "PNG"), "palette": encode(pal, "PNG"),
             "animated": gif.getvalue(), "la": encode(la, "PNG")}
+
+
+def scene(width: int, height: int, seed: int = 0) -> Image.Image:
+    """Overlapping soft-edged discs of random colours: distinct pictures per seed, with the
+    structure perceptual hashes are made for (the smooth `photo` gradients are near-alike)."""
+    import cv2
+
+    rng = np.random.default_rng(seed)
+    arr = np.zeros((height, width, 3), np.uint8)
+    for _ in range(12):
+        colour = tuple(int(v) for v in rng.integers(0, 255, 3))
+        centre = (int(rng.integers(0, width)), int(rng.integers(0, height)))
+        cv2.circle(arr, centre, int(rng.integers(max(2, width // 30), max(3, width // 5))), colour, -1)
+    return Image.fromarray(cv2.GaussianBlur(arr, (5, 5), 2), "RGB")

@@ -107,7 +107,17 @@ def test_sample_has_languages_scripts_and_planted_rejections(sample_run):
     low = [p for p in pages if p["kind"] == "low_quality"]
     rejected_low = [p for p in low if p["url"] not in by_uri or by_uri[p["url"]]["status"] != "keep"]
     assert len(rejected_low) >= 0.8 * len(low)
-    good = [p for p in pages if p["kind"] == "good"]
+    near = [p for p in pages if p["kind"] == "near_dup"]
+    # Each planted near-duplicate pair that reached dedup keeps exactly one copy.
+    for p in near:
+        pair = sorted((by_uri[p["url"]]["status"], by_uri[p["dup_of"]]["status"]))
+        assert pair == ["dedup_near:duplicate", "keep"] or "keep" not in pair, (p["url"], pair)
+    assert sum("dedup_near:duplicate" in (by_uri[p["url"]]["status"], by_uri[p["dup_of"]]["status"])
+               for p in near) >= len(near) - 1
+    # A good page may lose to its planted copy (the survivor is the lower id).
+    copied = {p["dup_of"] for p in pages if p["kind"] in ("near_dup", "exact_dup")
+              and by_uri.get(p["url"], {}).get("status") == "keep"}
+    good = [p for p in pages if p["kind"] == "good" and p["url"] not in copied]
     kept_good = [p for p in good if by_uri.get(p["url"], {}).get("status") == "keep"]
     assert len(kept_good) >= 0.9 * len(good)
     for p in kept_good:
@@ -120,7 +130,7 @@ def test_report_counts_are_consistent(sample_run):
     report = json.loads((out / "report" / "stages.json").read_text())
     stages = report["stages"]
     assert [s["stage"] for s in stages] == ["ingest", "resolve_images", "urlfilter", "pii", "langid",
-                                            "quality", "video", "images", "dedup_exact"]
+                                            "quality", "video", "images", "dedup_exact", "dedup_near", "dedup_images", "dedup_video"]
     for prev, cur in zip(stages, stages[1:]):
         assert cur["in"] == prev["kept"]
     for s in stages:

@@ -181,3 +181,21 @@ def _encode_silence(out, stream, seconds: float) -> None:
             out.mux(packet)
     for packet in stream.encode():
         out.mux(packet)
+
+
+def make_scene_video(path, seed: int, seconds: float = 4.0, fps: int = 12, size: tuple[int, int] = (160, 120),
+                     codec: str = "libx264", gop: int | None = None) -> None:
+    """A video whose picture is a different `images_util.scene` each second: content with the
+    structure of real footage for perceptual hashes (the counter frames are near-blank)."""
+    from tests.images_util import scene
+
+    with av.open(os.fspath(path), "w", format=_format(os.fspath(path))) as out:
+        stream = _add_video(out, codec, fps, size, gop, None, None)
+        for i, t in enumerate(_frame_times(seconds, fps, None)):
+            picture = np.asarray(scene(*size, seed=seed * 1000 + int(t)))
+            frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(picture), format="rgb24")
+            frame.pts, frame.time_base = i, Fraction(1, fps)
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode():
+            out.mux(packet)

@@ -2,7 +2,8 @@
 
 The key is computed per document in Python (NFKC needs it); grouping is Spark SQL, so
 nothing is collected to the driver. The survivor is the lowest `order_by` value, then the
-lowest id: deterministic whatever the partitioning.
+lowest id: deterministic whatever the partitioning. Punctuation and digits are stripped
+from the key when configured.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pyspark.sql import functions as F
 from filters.normalize import exact_key
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP, document_texts
+from pipelines.clusters import mark, survivors
 from pipelines.stage import Stage
 
 
@@ -28,15 +30,17 @@ def _image_hashes(batch) -> list[str]:
             for i in range(len(parts))]
 
 
-def _keys(batches):
-    import pyarrow as pa
+def _keys(strip_punctuation: bool, strip_digits: bool):
+    def run(batches):
+        import pyarrow as pa
 
-    for batch in batches:
-        # A caption shared by different pictures is not a duplicate: the pixels count too.
-        keys = [exact_key(t if not h else f"{t}\0{h}")
-                for t, h in zip(document_texts(batch), _image_hashes(batch))]
-        yield pa.RecordBatch.from_arrays([batch.column("id"), pa.array(keys, pa.string())],
-                                         names=["id", "dedup_key"])
+        for batch in batches:
+            # A caption shared by different pictures is not a duplicate: the pixels count too.
+            keys = [exact_key(t if not h else f"{t}\0{h}", strip_punctuation, strip_digits)
+                    for t, h in zip(document_texts(batch), _image_hashes(batch))]
+            yield pa.RecordBatch.from_arrays([batch.column("id"), pa.array(keys, pa.string())],
+                                             names=["id", "dedup_key"])
+    return run
 
 
 class ExactDedup(Stage):
@@ -46,18 +50,15 @@ class ExactDedup(Stage):
 
     def __init__(self, cfg: DedupConfig):
         self.cfg = cfg
+        self.clusters = None  # (id, root, survivor) of groups with copies, for the report
+        self.stats: dict = {}
 
     def apply(self, df):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
-        keys = kept.mapInArrow(_keys, "id string, dedup_key string")
-        order = [F.col(self.cfg.order_by), F.col("id")] if self.cfg.order_by != "id" else [F.col("id")]
-        ranked = (
-            keys.join(df.select("id", *{self.cfg.order_by}), "id")
-            .withColumn("_rank", F.row_number().over(Window.partitionBy("dedup_key").orderBy(*order)))
-            .filter(F.col("_rank") > 1)
-            .select("id", F.lit(True).alias("_dup"))
-        )
-        out = df.join(ranked, "id", "left")
-        status = F.when(F.col("_dup") & (F.col("status") == KEEP),
-                        F.lit(f"{self.name}:duplicate")).otherwise(F.col("status"))
-        return out.withColumn("status", status).drop("_dup").select(*df.columns)
+        keys = kept.mapInArrow(_keys(self.cfg.strip_punctuation, self.cfg.strip_digits),
+                               "id string, dedup_key string")
+        copies = F.count("*").over(Window.partitionBy("dedup_key"))
+        labels = (keys.withColumn("_n", copies).filter(F.col("_n") > 1)
+                  .select(F.col("id").alias("node"), F.col("dedup_key").alias("root")))
+        self.clusters = survivors(labels, df, self.cfg.order_by).localCheckpoint()
+        return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")

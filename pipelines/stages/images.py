@@ -20,6 +20,7 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | No
                  ) -> tuple[dict, str | None]:
     """One image or frame part -> (part with meta filled in, drop reason or None)."""
     from vision_prep.decode import ImageRejected, decode_image
+    from vision_prep.phash import phash
     from vision_prep.tiling import plan
 
     meta = dict(part["meta"] or [])
@@ -35,7 +36,7 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | No
         try:
             # Validation decodes the whole stream (truncation shows only at the end), at the
             # smallest scale the JPEG decoder offers: tiles are cut later, from the bytes.
-            _, info = decode_image(data, max_pixels=cfg.max_pixels, draft=(64, 64))
+            small, info = decode_image(data, max_pixels=cfg.max_pixels, draft=(64, 64))
         except ImageRejected as e:
             reason = e.reason
         else:
@@ -46,7 +47,8 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | No
                 meta.update(width=info.width, height=info.height, format=info.format, max_tiles=tiles_cap,
                             rows=p.rows, cols=p.cols, n_tiles=p.n_tiles,
                             resized_height=p.resized_height, resized_width=p.resized_width,
-                            sha1=hashlib.sha1(data).hexdigest(), bytes=len(data))
+                            sha1=hashlib.sha1(data).hexdigest(), bytes=len(data),
+                            phash=f"{phash(small):016x}")
     if reason is not None:
         meta["dropped"] = reason
         data = None

@@ -1,0 +1,126 @@
+"""Image dedup: exact and perceptual duplicates, and images repeated across many documents.
+
+Nodes are image contents (sha1 of the bytes). Two contents are near-duplicates when their
+64-bit perceptual hashes are within `image_max_hamming` bits: the hash is cut into
+max_hamming + 1 bands, so such a pair agrees exactly on at least one band (pigeonhole) and
+only contents sharing a band are compared. Connected components give image clusters.
+
+- A cluster found in more than `image_max_docs` documents (logos, icons, buttons, share
+  widgets) is removed from every document: the part stays with `meta.dropped =
+  frequent_image` so the drop is counted, and an image-text pair left without its picture
+  is rejected.
+- Among image-text pairs (one picture, only captions), one pair per image cluster survives.
+"""
+
+from __future__ import annotations
+
+from pyspark.sql import functions as F
+
+from pipelines.clusters import connected_components, mark, survivors
+from pipelines.config import DedupConfig
+from pipelines.schema import KEEP, caption_documents
+from pipelines.stage import Stage
+
+FREQUENT = "frequent_image"
+
+
+def _image_rows(batches):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from vision_prep.phash import to_signed
+
+    for batch in batches:
+        parts = batch.column("parts")
+        offsets = parts.offsets.to_numpy()
+        flat = parts.flatten()
+        kinds = flat.field("kind").to_pylist()
+        meta = flat.field("meta")
+        sha1 = pc.map_lookup(meta, "sha1", "first").to_pylist()
+        phash = pc.map_lookup(meta, "phash", "first").to_pylist()
+        ids = batch.column("id").to_pylist()
+        rows = {"id": [], "pos": [], "sha1": [], "phash": [], "pair": []}
+        base = offsets[0]
+        for i, is_pair in enumerate(caption_documents(batch)):
+            lo, hi = offsets[i] - base, offsets[i + 1] - base
+            usable = [j for j in range(lo, hi) if kinds[j] == "image" and sha1[j] and phash[j]]
+            for j in usable:
+                rows["id"].append(ids[i])
+                rows["pos"].append(j - lo)
+                rows["sha1"].append(sha1[j])
+                rows["phash"].append(to_signed(int(phash[j], 16)))
+                rows["pair"].append(bool(is_pair and len(usable) == 1))
+        yield pa.RecordBatch.from_pydict(rows, schema=pa.schema([
+            ("id", pa.string()), ("pos", pa.int32()), ("sha1", pa.string()),
+            ("phash", pa.int64()), ("pair", pa.bool_())]))
+
+
+def band_widths(max_hamming: int) -> list[tuple[int, int]]:
+    """(bit offset, width) of max_hamming + 1 bands covering the 64 bits."""
+    n = max_hamming + 1
+    widths = [64 // n + (1 if b < 64 % n else 0) for b in range(n)]
+    offsets = [sum(widths[:b]) for b in range(n)]
+    return list(zip(offsets, widths))
+
+
+class ImageDedup(Stage):
+    name = "dedup_images"
+    reads = ("id", "parts", "status")
+    writes = ("parts", "status")
+
+    def __init__(self, cfg: DedupConfig):
+        self.cfg = cfg
+        self.clusters = None
+        self.stats: dict = {}
+
+    def image_clusters(self, imgs):
+        """(sha1, cluster) for every distinct content; cluster = lowest sha1 of its component."""
+        contents = imgs.groupBy("sha1").agg(F.min("phash").alias("phash"))
+        k = self.cfg.image_max_hamming
+        bands = F.array(*[F.struct(F.lit(b).alias("band"),
+                                   F.shiftrightunsigned("phash", off).bitwiseAND(F.lit((1 << w) - 1).cast("long")).alias("key"))
+                          for b, (off, w) in enumerate(band_widths(k))])
+        banded = contents.select("sha1", "phash", F.explode(bands).alias("b")).select("sha1", "phash", "b.*")
+        x, y = banded.alias("x"), banded.alias("y")
+        near = (x.join(y, ["band", "key"])
+                .filter(F.col("x.sha1") < F.col("y.sha1"))
+                .filter(F.bit_count(F.col("x.phash").bitwiseXOR(F.col("y.phash"))) <= k)
+                .select(F.col("x.sha1").alias("a"), F.col("y.sha1").alias("b")).distinct())
+        comp = connected_components(near)
+        self.stats["cc_rounds"] = comp.rounds
+        labels = comp.labels.select(F.col("node").alias("sha1"), F.col("root").alias("cluster"))
+        return (contents.join(labels, "sha1", "left")
+                .select("sha1", F.coalesce("cluster", "sha1").alias("cluster")))
+
+    def apply(self, df):
+        kept = df.filter(F.col("status") == KEEP).select("id", "parts")
+        imgs = kept.mapInArrow(_image_rows, "id string, pos int, sha1 string, phash long, pair boolean").localCheckpoint()
+        clusters = self.image_clusters(imgs).localCheckpoint()
+        placed = imgs.join(clusters, "sha1")
+        docs = placed.groupBy("cluster").agg(F.countDistinct("id").alias("docs"))
+        frequent = docs.filter(F.col("docs") > self.cfg.image_max_docs).select("cluster")
+        dropped = placed.join(frequent, "cluster", "left_semi").localCheckpoint()
+        pairs = placed.filter("pair").join(frequent, "cluster", "left_anti")
+        labels = pairs.select(F.col("id").alias("node"), F.col("cluster").alias("root"))
+        multi = labels.groupBy("root").count().filter(F.col("count") > 1).select("root")
+        self.clusters = survivors(labels.join(multi, "root", "left_semi"), df, self.cfg.order_by).localCheckpoint()
+        self.stats.update({
+            "images": imgs.count(), "distinct_images": clusters.count(),
+            "image_clusters": clusters.select("cluster").distinct().count(),
+            "frequent_clusters": frequent.count(), "frequent_parts_dropped": dropped.count(),
+            "max_docs_per_image": self.cfg.image_max_docs, "max_hamming": self.cfg.image_max_hamming})
+
+        positions = dropped.groupBy("id").agg(F.collect_set("pos").alias("_drop"))
+        out = df.join(positions, "id", "left")
+        new_parts = F.transform("parts", lambda p, i: F.when(
+            F.coalesce(F.array_contains("_drop", i), F.lit(False)), _dropped(p)).otherwise(p))
+        out = out.withColumn("parts", new_parts).drop("_drop").select(*df.columns)
+        lost_pairs = dropped.filter("pair").select("id")
+        out = mark(out, lost_pairs, f"{self.name}:{FREQUENT}")
+        return mark(out, self.clusters.filter(~F.col("survivor")), f"{self.name}:near_duplicate")
+
+
+def _dropped(p):
+    return F.struct(p["kind"].alias("kind"), p["text"].alias("text"),
+                    F.lit(None).cast("binary").alias("data"),
+                    F.map_concat(p["meta"], F.create_map(F.lit("dropped"), F.lit(FREQUENT))).alias("meta"))

@@ -1,0 +1,114 @@
+"""Near-duplicate documents: MinHash LSH, verified candidates, connected components.
+
+Phases, each a Spark step over the previous one's output:
+1. band keys: per Arrow batch, shingles -> signatures -> (id, band, key) rows;
+2. candidates: each band bucket links its members to its lowest id (a star, so a bucket
+   of m documents gives m-1 edges, never m^2/2);
+3. verification (optional): the exact Jaccard similarity of the two shingle sets, or the
+   share of equal MinHash values, against `threshold`;
+4. clusters: connected components of the verified edges; the survivor of each is chosen
+   by `order_by`, then id.
+Image-text pairs and videos are not judged by their captions here; their own stages do it.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+import numpy as np
+from pyspark.sql import functions as F
+
+from filters.minhash import MinHashParams, band_keys, jaccard, shingle_hashes, signatures
+from pipelines.clusters import connected_components, mark, score_pairs, survivors
+from pipelines.config import DedupConfig
+from pipelines.schema import KEEP, caption_documents, document_texts
+from pipelines.stage import Stage
+
+
+def prose_texts(batch):
+    """(ids, texts) of the rows judged by their text (not pairs, not videos, not empty)."""
+    ids = batch.column("id").to_pylist()
+    keep = [(i, t) for i, t, media in zip(ids, document_texts(batch), caption_documents(batch))
+            if t and not media]
+    return [i for i, _ in keep], [t for _, t in keep]
+
+
+def _band_rows(params: MinHashParams, ngram: int):
+    def run(batches):
+        import pyarrow as pa
+
+        for batch in batches:
+            ids, texts = prose_texts(batch)
+            hashes, offsets = shingle_hashes(texts, ngram)
+            has = np.diff(offsets) > 0
+            keys = band_keys(signatures(hashes, offsets, params), params)[has]
+            ids = [i for i, h in zip(ids, has) if h]
+            yield pa.RecordBatch.from_arrays(
+                [pa.array(np.repeat(np.array(ids, dtype=object), params.bands), pa.string()),
+                 pa.array(np.tile(np.arange(params.bands, dtype=np.int32), len(ids))),
+                 pa.array(keys.reshape(-1))],
+                names=["id", "band", "key"])
+    return run
+
+
+def _fingerprints(params: MinHashParams, ngram: int, verify: str):
+    """(id, fp): the sorted shingle set, or the signature, as bytes."""
+    def run(batches):
+        import pyarrow as pa
+
+        for batch in batches:
+            ids, texts = prose_texts(batch)
+            hashes, offsets = shingle_hashes(texts, ngram)
+            if verify == "signature":
+                sig = signatures(hashes, offsets, params)
+                fps = [row.tobytes() for row in sig]
+            else:
+                fps = [np.unique(hashes[lo:hi]).tobytes() for lo, hi in zip(offsets[:-1], offsets[1:])]
+            yield pa.RecordBatch.from_arrays([pa.array(ids, pa.string()), pa.array(fps, pa.binary())],
+                                             names=["id", "fp"])
+    return run
+
+
+def similarity(verify: str, x: bytes, y: bytes) -> float:
+    a, b = np.frombuffer(x, dtype=np.uint64), np.frombuffer(y, dtype=np.uint64)
+    return float(np.mean(a == b)) if verify == "signature" else jaccard(a, b)
+
+
+class NearDedup(Stage):
+    name = "dedup_near"
+    reads = ("id", "parts", "status")
+    writes = ("status",)
+
+    def __init__(self, cfg: DedupConfig):
+        self.cfg = cfg
+        self.params = MinHashParams(cfg.bands, cfg.rows, cfg.seed)
+        self.clusters = None  # (id, root, survivor) after apply, for the report
+        self.stats: dict = {}
+
+    def candidates(self, kept):
+        bands = kept.mapInArrow(_band_rows(self.params, self.cfg.ngram), "id string, band int, key long")
+        lowest = bands.groupBy("band", "key").agg(F.min("id").alias("root"))
+        return (bands.join(lowest, ["band", "key"]).filter(F.col("id") != F.col("root"))
+                .select(F.col("root").alias("a"), F.col("id").alias("b")).distinct())
+
+    def verified(self, kept, cand):
+        if self.cfg.verify == "none":
+            return cand.withColumn("score", F.lit(None).cast("double"))
+        ids = cand.select(F.col("a").alias("id")).union(cand.select(F.col("b").alias("id"))).distinct()
+        fps = (kept.join(ids, "id", "left_semi")
+               .mapInArrow(_fingerprints(self.params, self.cfg.ngram, self.cfg.verify), "id string, fp binary"))
+        pairs = (cand.join(fps.select(F.col("id").alias("a"), F.col("fp").alias("x")), "a")
+                 .join(fps.select(F.col("id").alias("b"), F.col("fp").alias("y")), "b"))
+        sims = score_pairs(pairs, partial(similarity, self.cfg.verify))
+        return sims.filter(F.col("score") >= self.cfg.threshold)
+
+    def apply(self, df):
+        kept = df.filter(F.col("status") == KEEP).select("id", "parts")
+        cand = self.candidates(kept).localCheckpoint()
+        edges = self.verified(kept, cand).localCheckpoint()
+        comp = connected_components(edges.select("a", "b"))
+        self.clusters = survivors(comp.labels, df, self.cfg.order_by).localCheckpoint()
+        self.stats = {"candidate_pairs": cand.count(), "verified_pairs": edges.count(),
+                      "cc_rounds": comp.rounds, "verify": self.cfg.verify,
+                      "threshold": self.cfg.threshold if self.cfg.verify != "none" else None}
+        return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")

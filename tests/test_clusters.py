@@ -1,0 +1,89 @@
+"""Connected components and survivors in Spark against a plain union-find."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+
+from pipelines.clusters import connected_components, mark, summarize, survivors
+
+
+def union_find_roots(edges):
+    parent = {}
+
+    def find(x):
+        parent.setdefault(x, x)
+        while parent[x] != x:
+            parent[x] = parent[parent[x]]
+            x = parent[x]
+        return x
+
+    for a, b in edges:
+        ra, rb = find(a), find(b)
+        if ra != rb:
+            parent[max(ra, rb)] = min(ra, rb)
+    return {x: find(x) for x in parent}
+
+
+def labels_of(spark, edges):
+    df = spark.createDataFrame(edges, "a string, b string")
+    comp = connected_components(df)
+    return {r["node"]: r["root"] for r in comp.labels.collect()}, comp.rounds
+
+
+def test_components_match_union_find_on_random_graphs(spark):
+    rng = random.Random(7)
+    for n_nodes, n_edges in ((40, 30), (300, 280), (200, 600)):
+        nodes = [f"d{i:05d}" for i in range(n_nodes)]
+        edges = [tuple(rng.sample(nodes, 2)) for _ in range(n_edges)]
+        got, _ = labels_of(spark, edges)
+        assert got == union_find_roots(edges)
+
+
+def test_long_chain_converges_in_few_rounds(spark):
+    # A path is the worst case for label propagation (rounds = length); large/small star
+    # needs O(log^2 n).
+    nodes = [f"n{i:05d}" for i in range(2000)]
+    random.Random(3).shuffle(nodes)
+    edges = list(zip(nodes, nodes[1:]))
+    got, rounds = labels_of(spark, edges)
+    assert set(got.values()) == {min(nodes)} and len(got) == 2000
+    assert rounds <= 30
+
+
+def test_no_edges_no_labels(spark):
+    got, rounds = labels_of(spark, [])
+    assert got == {} and rounds == 0
+
+
+def test_survivor_by_order_column_then_id(spark):
+    labels = spark.createDataFrame([("a", "a"), ("b", "a"), ("c", "a"), ("x", "x"), ("y", "x")],
+                                   "node string, root string")
+    order = spark.createDataFrame([("a", "2024-05"), ("b", "2023-01"), ("c", "2023-01"),
+                                   ("x", "2020"), ("y", "2020")], "id string, uri string")
+    got = {r["id"]: r["survivor"] for r in survivors(labels, order, "uri").collect()}
+    assert got == {"a": False, "b": True, "c": False, "x": True, "y": False}
+    got = {r["id"]: r["survivor"] for r in survivors(labels, order, "id").collect()}
+    assert got == {"a": True, "b": False, "c": False, "x": True, "y": False}
+
+
+def test_mark_only_touches_kept_rows_and_summary_counts(spark):
+    df = spark.createDataFrame([("a", "keep"), ("b", "keep"), ("c", "quality:short")],
+                               "id string, status string")
+    out = mark(df, spark.createDataFrame([("b",), ("c",)], "id string"), "dedup_near:duplicate")
+    assert dict(out.collect()) == {"a": "keep", "b": "dedup_near:duplicate", "c": "quality:short"}
+    clusters = spark.createDataFrame([("a", "a", True), ("b", "a", False), ("c", "a", False),
+                                      ("x", "x", True), ("y", "x", False)], "id string, root string, survivor boolean")
+    s = summarize(clusters)
+    assert s == {"clusters": 2, "members": 5, "removed": 3, "largest": 3, "size_histogram": {"2": 1, "3": 1}}
+
+
+@pytest.mark.parametrize("n", [1, 2])
+def test_components_independent_of_partitioning(spark, n):
+    rng = random.Random(11)
+    nodes = [f"d{i:04d}" for i in range(150)]
+    edges = [tuple(rng.sample(nodes, 2)) for _ in range(120)]
+    df = spark.createDataFrame(edges, "a string, b string").repartition(n * 3)
+    got = {r["node"]: r["root"] for r in connected_components(df).labels.collect()}
+    assert got == union_find_roots(edges)

@@ -1,0 +1,178 @@
+"""Dedup stages on Spark: planted near-duplicates, exact copies, images, videos."""
+
+from __future__ import annotations
+
+import pytest
+from pyspark.sql import functions as F
+
+from benchmarks.dedup_corpus import make_corpus
+from pipelines.config import DedupConfig
+from pipelines.schema import RECORD_DDL, record, text_part
+from pipelines.stages.dedup_exact import ExactDedup
+from pipelines.stages.dedup_near import NearDedup
+
+pytestmark = pytest.mark.spark
+
+
+@pytest.fixture(scope="module")
+def corpus():
+    return make_corpus(1200, n_high=80, n_low=80, n_exact=12, seed=42)
+
+
+def frame(spark, rows):
+    """Records (Arrow-style map fields as pair lists) -> a DataFrame of the record schema."""
+    fix = lambda r: dict(r, signals=dict(r["signals"]),  # noqa: E731
+                         parts=[dict(p, meta=dict(p["meta"] or [])) for p in r["parts"]])
+    return spark.createDataFrame([fix(r) for r in rows], RECORD_DDL)
+
+
+def records_df(spark, ids, texts, partitions=4):
+    rows = [record(i, "gen", f"https://example.org/{i}", [text_part(t)]) for i, t in zip(ids, texts)]
+    return frame(spark, rows).repartition(partitions)
+
+
+def run_dedup(spark, corpus, partitions=4, **cfg):
+    d = DedupConfig(**cfg)
+    df = records_df(spark, corpus.ids, corpus.texts, partitions)
+    near = NearDedup(d)
+    out = near.apply(ExactDedup(d).apply(df))
+    return {r["id"]: r["status"] for r in out.select("id", "status").collect()}, near
+
+
+def rates(status, corpus):
+    dup = lambda i: status[i] != "keep"  # noqa: E731
+    # A pair is found when exactly one of its two documents is removed as a near-duplicate.
+    recall = sum(sorted((status[a], status[b])) == ["dedup_near:duplicate", "keep"]
+                 for a, b, _ in corpus.high) / len(corpus.high)
+    fp = sum(dup(a) or dup(b) for a, b, _ in corpus.low) / len(corpus.low)
+    return recall, fp
+
+
+@pytest.fixture(scope="module")
+def verified(spark, corpus):
+    return run_dedup(spark, corpus, partitions=4)
+
+
+def test_planted_pairs_recall_and_false_positives(verified, corpus):
+    status, near = verified
+    recall, fp = rates(status, corpus)
+    assert recall >= 0.95 and fp <= 0.01, (recall, fp)
+    # Every exact copy goes, to exact dedup; the lowest id survives ("copy-*" < "doc-*").
+    assert all(status[a] == "dedup_exact:duplicate" and status[b] == "keep" for a, b in corpus.exact)
+    # Nothing that was not planted is touched.
+    planted = {x for a, b, _ in corpus.high + corpus.low for x in (a, b)} | {x for p in corpus.exact for x in p}
+    assert all(s == "keep" for i, s in status.items() if i not in planted)
+    assert near.stats["verified_pairs"] <= near.stats["candidate_pairs"]
+
+
+def test_same_result_whatever_the_partitioning_and_on_rerun(spark, verified, corpus):
+    status, _ = verified
+    assert run_dedup(spark, corpus, partitions=1)[0] == status
+    assert run_dedup(spark, corpus, partitions=7)[0] == status
+
+
+def test_signature_verification_and_no_verification(spark, corpus):
+    by_sig, _ = run_dedup(spark, corpus, verify="signature")
+    recall, fp = rates(by_sig, corpus)
+    assert recall >= 0.95 and fp <= 0.01
+    unverified, near = run_dedup(spark, corpus, verify="none")
+    # Without verification every candidate counts: a superset of the verified removals.
+    assert {i for i, s in by_sig.items() if s != "keep"} <= {i for i, s in unverified.items() if s != "keep"}
+    assert near.stats["verified_pairs"] == near.stats["candidate_pairs"]
+
+
+def test_survivor_follows_order_by(spark):
+    text = make_corpus(1, seed=9).texts[0]
+    words = text.split()
+    variant = " ".join(words[:-1] + ["zzzunique"])
+    rows = [record(i, "gen", uri, [text_part(t)]) for i, uri, t in
+            (("a", "https://z.example/late", text), ("b", "https://a.example/early", variant))]
+    df = frame(spark, rows)
+    out = NearDedup(DedupConfig(order_by="uri")).apply(df)
+    assert dict(out.select("id", "status").collect()) == {"a": "dedup_near:duplicate", "b": "keep"}
+
+
+def test_chained_near_duplicates_form_one_cluster(spark):
+    # a ~ b ~ c but a and c share less: connected components put all three together.
+    words = make_corpus(1, seed=4, words=(400, 401)).texts[0].split()
+    b = words[:390] + ["qqq"] * 10
+    c = words[:380] + ["qqq"] * 20
+    texts = {"a": " ".join(words), "b": " ".join(b), "c": " ".join(c)}
+    df = frame(spark, [record(i, "gen", i, [text_part(t)]) for i, t in texts.items()])
+    near = NearDedup(DedupConfig(threshold=0.9))
+    out = dict(near.apply(df).select("id", "status").collect())
+    assert out == {"a": "keep", "b": "dedup_near:duplicate", "c": "dedup_near:duplicate"}
+    assert {r["root"] for r in near.clusters.collect()} == {"a"}
+
+
+def test_exact_key_options_in_the_stage(spark):
+    rows = [record("1", "g", "u1", [text_part("Offer ends 2024-05-01! Buy now.")]),
+            record("2", "g", "u2", [text_part("Offer ends 2025-11-30. Buy now")])]
+    df = frame(spark, rows)
+    plain = dict(ExactDedup(DedupConfig()).apply(df).select("id", "status").collect())
+    loose = dict(ExactDedup(DedupConfig(strip_digits=True, strip_punctuation=True)).apply(df)
+                 .select("id", "status").collect())
+    assert plain == {"1": "keep", "2": "keep"}
+    assert loose == {"1": "keep", "2": "dedup_exact:duplicate"}
+
+
+def test_images_near_duplicates_and_frequent_images(spark):
+    from pipelines.config import ImagesConfig
+    from pipelines.schema import caption_part, image_part
+    from pipelines.stages.dedup_images import ImageDedup
+    from pipelines.stages.images import Images
+    from tests.images_util import encode, scene
+
+    x = scene(300, 200, seed=1)
+    logo = encode(scene(64, 64, seed=7), "PNG")
+    jpeg = lambda w, h, seed: encode(scene(w, h, seed), "JPEG", quality=90)  # noqa: E731
+    rows = [
+        record("p1", "pairs", "p1", [image_part(encode(x, "JPEG", quality=90)), caption_part("a red kite")]),
+        # The same picture smaller and recompressed, another caption: a near-duplicate pair.
+        record("p2", "pairs", "p2", [image_part(encode(x.resize((240, 160)), "JPEG", quality=75)),
+                                     caption_part("kite in the sky")]),
+        record("p3", "pairs", "p3", [image_part(jpeg(300, 200, seed=2)), caption_part("another photo")]),
+        record("p4", "pairs", "p4", [image_part(logo), caption_part("our logo")]),
+    ]
+    for i in range(12):  # a logo on twelve pages, next to each page's own picture
+        rows.append(record(f"w{i:02d}", "web", f"w{i}", [text_part(f"Page {i} text."), image_part(logo),
+                                                         image_part(jpeg(200, 150, seed=100 + i))]))
+    df = Images(ImagesConfig()).apply(frame(spark, rows))
+    stage = ImageDedup(DedupConfig(image_max_docs=10))
+    out = {r["id"]: r for r in stage.apply(df).collect()}
+    status = {i: r["status"] for i, r in out.items()}
+    assert status["p1"] == "keep" and status["p2"] == "dedup_images:near_duplicate"
+    assert status["p3"] == "keep" and status["p4"] == "dedup_images:frequent_image"
+    for i in range(12):
+        doc = out[f"w{i:02d}"]
+        assert doc["status"] == "keep"
+        logo_part, own = doc["parts"][1], doc["parts"][2]
+        assert logo_part["meta"]["dropped"] == "frequent_image" and logo_part["data"] is None
+        assert "dropped" not in own["meta"] and own["data"] is not None
+    assert stage.stats["frequent_clusters"] == 1 and stage.stats["frequent_parts_dropped"] == 13
+    assert stage.stats["images"] == 28 and stage.stats["image_clusters"] == 15
+
+
+def test_videos_with_matching_frame_hashes_are_duplicates(spark, tmp_path):
+    import json
+
+    from pipelines.config import parse_config
+    from pipelines.run import run_pipeline
+    from tests.videos_util import make_scene_video
+
+    make_scene_video(tmp_path / "a.mp4", seed=1, size=(160, 120), gop=24)
+    make_scene_video(tmp_path / "b_copy.mkv", seed=1, fps=24, size=(320, 240), gop=12)  # re-encoded, larger
+    make_scene_video(tmp_path / "c_other.mp4", seed=2, size=(160, 120))
+    out = tmp_path / "out"
+    cfg = parse_config({"run": {"name": "v", "output": str(out), "progress": False},
+                        "inputs": [{"name": "video", "format": "video", "path": str(tmp_path)}],
+                        # Only what videos need: text filters would only add start-up time.
+                        **{k: {"enabled": False} for k in ("urlfilter", "pii", "langid", "quality")}})
+    run_pipeline(cfg, spark)
+    status = {r["uri"]: r["status"] for r in spark.read.parquet(str(out / "_work" / "docs")).collect()}
+    assert status == {"a.mp4": "keep", "b_copy.mkv": "dedup_video:duplicate", "c_other.mp4": "keep"}
+    report = json.loads((out / "report" / "stages.json").read_text())
+    assert report["dedup"]["video"]["removed"] == 1 and report["dedup"]["video"]["clusters"] == 1
+    assert report["dedup"]["shuffle"]["shuffle_write_bytes"] > 0
+    clusters = spark.read.parquet(str(out / "report" / "dedup_clusters")).filter("kind = 'video'").count()
+    assert clusters == 2
