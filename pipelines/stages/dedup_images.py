@@ -104,10 +104,11 @@ class ImageDedup(Stage):
         labels = pairs.select(F.col("id").alias("node"), F.col("cluster").alias("root"))
         multi = labels.groupBy("root").count().filter(F.col("count") > 1).select("root")
         self.clusters = survivors(labels.join(multi, "root", "left_semi"), df, self.cfg.order_by).localCheckpoint()
+        contents = clusters.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
+        gone = dropped.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
         self.stats.update({
-            "images": imgs.count(), "distinct_images": clusters.count(),
-            "image_clusters": clusters.select("cluster").distinct().count(),
-            "frequent_clusters": frequent.count(), "frequent_parts_dropped": dropped.count(),
+            "images": imgs.count(), "distinct_images": contents["n"], "image_clusters": contents["c"],
+            "frequent_clusters": gone["c"], "frequent_parts_dropped": gone["n"],
             "max_docs_per_image": self.cfg.image_max_docs, "max_hamming": self.cfg.image_max_hamming})
 
         positions = dropped.groupBy("id").agg(F.collect_set("pos").alias("_drop"))
