@@ -42,6 +42,8 @@ def cmd_run(args) -> int:
         cfg.run.master = args.master
     if args.no_progress:
         cfg.run.progress = False
+    if getattr(args, "fresh", False):
+        cfg.run.resume = False
     if cfg.sample.generate:
         from jobs.sample_data import generate_sample_inputs
 
@@ -59,7 +61,7 @@ def cmd_run(args) -> int:
     if args.json:
         print(json.dumps({"output": result.output, "totals": result.manifest["totals"],
                           "stages": result.stages, "part_drops": result.part_drops,
-                          "timings_s": result.timings}, indent=2))
+                          "timings_s": result.timings, "resumed": result.resumed}, indent=2))
     else:
         print_run_summary(result)
     return 0
@@ -82,6 +84,8 @@ def print_run_summary(result) -> None:
                       + ", ".join(f"{k} {v}" for k, v in result.part_drops.items()))
     tot = result.manifest["totals"]
     secs = result.timings.get("total", 0.0)
+    if result.resumed:
+        console.print("resumed from an interrupted run: " + ", ".join(result.resumed) + " taken from checkpoints")
     console.print(f"{tot['samples']:,} samples, {tot['tokens']:,} tokens in {tot['shards']} shards "
                   f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}", soft_wrap=True)
 
@@ -196,6 +200,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--master", help="override run.master, e.g. local[2]")
     r.add_argument("--no-progress", action="store_true", help="no live progress line")
     r.add_argument("--json", action="store_true", help="print the result as JSON")
+    r.add_argument("--fresh", action="store_true",
+                   help="ignore the checkpoints of an interrupted run with the same config")
     r.set_defaults(func=cmd_run)
     s = sub.add_parser("stats", help="summarise a finished output folder")
     s.add_argument("path")

@@ -31,6 +31,33 @@ class RunConfig:
     # large documents stays well inside a worker's memory.
     arrow_batch_size: int = 512
     progress: bool = True
+    # Spark's Parquet checkpoints. "" = <output>/_work for a local output; for an s3://
+    # output (Spark has no s3a here) a local folder .earlyfuse-work/<run name>-<hash>. On a
+    # multi-node cluster give a path every node sees (NFS, hdfs://).
+    work_dir: str = ""
+    # Continue from the checkpoints and committed shards of an interrupted run with the same
+    # config; false (or `earlyfuse run --fresh`) starts over.
+    resume: bool = True
+
+
+@dataclass
+class StorageConfig:
+    """S3 (and S3-compatible stores) through boto3; credentials come from the usual AWS
+    chain (environment, profile, instance role) and are never written anywhere."""
+
+    endpoint_url: str = ""
+    region: str = ""
+    profile: str = ""
+    max_attempts: int = 8
+    part_size_mb: int = 16
+
+    def options(self):
+        from pipelines.storage import StorageOptions
+
+        env = StorageOptions.from_env()
+        return StorageOptions(endpoint_url=self.endpoint_url or env.endpoint_url,
+                              region=self.region or env.region, profile=self.profile or env.profile,
+                              max_attempts=self.max_attempts, part_size=self.part_size_mb * 1024 * 1024)
 
 
 @dataclass
@@ -216,6 +243,7 @@ class ShardConfig:
 class Config:
     run: RunConfig = field(default_factory=RunConfig)
     sample: SampleConfig = field(default_factory=SampleConfig)
+    storage: StorageConfig = field(default_factory=StorageConfig)
     inputs: list[InputConfig] = field(default_factory=list)
     urlfilter: UrlFilterConfig = field(default_factory=UrlFilterConfig)
     pii: PiiConfig = field(default_factory=PiiConfig)
@@ -348,6 +376,10 @@ def _validate(cfg: Config, src: str) -> None:
                           "video.max_side >= 14")
     if cfg.dedup.order_by not in ("id", "uri", "source"):
         raise ConfigError(f"{src}: dedup.order_by must be one of id, uri, source")
+    st = cfg.storage
+    if st.max_attempts < 1 or not 5 <= st.part_size_mb <= 5120:
+        raise ConfigError(f"{src}: storage.max_attempts must be >= 1 and storage.part_size_mb 5..5120 "
+                          f"(S3's multipart limits)")
     d = cfg.dedup
     if d.verify not in DedupConfig.VERIFY:
         raise ConfigError(f"{src}: dedup.verify must be one of {', '.join(DedupConfig.VERIFY)}, got {d.verify!r}")

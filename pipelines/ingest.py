@@ -6,9 +6,11 @@ from typing import Iterator
 
 import pyarrow as pa
 
-from pipelines.config import InputConfig
 import os
 
+from pipelines import storage
+from pipelines.config import InputConfig
+from pipelines.faults import maybe_fail
 from pipelines.readers.documents import read_jsonl, read_parquet
 from pipelines.readers.images import IMAGE_EXTS, read_image_file, read_webdataset_tar
 from pipelines.readers.videos import VIDEO_EXTS, read_video_file
@@ -38,13 +40,13 @@ def read_file(path: str, relpath: str, inp: InputConfig) -> Iterator[dict]:
     if inp.format == "video":
         yield from read_video_file(path, inp.name, relpath, inp.max_record_bytes)
         return
-    with open(path, "rb") as f:
+    with storage.open_read(path) as f:
         if inp.format == "warc":
             yield from read_warc(f, inp.name, relpath, inp.max_record_bytes, inp.image_root)
         elif inp.format == "jsonl":
             yield from read_jsonl(f, inp.name, relpath, inp)
         elif inp.format == "parquet":
-            yield from read_parquet(f, inp.name, relpath, inp, os.path.dirname(path))
+            yield from read_parquet(f, inp.name, relpath, inp, storage.parent(path))
         elif inp.format == "webdataset":
             yield from read_webdataset_tar(f, inp.name, relpath, inp.max_record_bytes)
         else:  # config validation makes this unreachable; keep the failure loud
@@ -52,9 +54,12 @@ def read_file(path: str, relpath: str, inp: InputConfig) -> Iterator[dict]:
 
 
 def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, InputConfig],
-                       batch_rows: int, counter=None) -> Iterator[pa.RecordBatch]:
+                       batch_rows: int, counter=None, storage_opts=None) -> Iterator[pa.RecordBatch]:
+    if storage_opts is not None:
+        storage.set_default_options(storage_opts)  # readers open s3:// paths with these
     for batch in batches:
         for task in batch.to_pylist():
+            maybe_fail("ingest")
             inp = inputs[task["source"]]
             rows = []
             for path, rel in zip(task["paths"], task["relpaths"]):
@@ -76,15 +81,16 @@ class Ingest(Stage):
     reads = ()
     writes = ("id", "source", "uri", "parts", "status")
 
-    def __init__(self, inputs: list[InputConfig], batch_rows: int = 512, counter=None):
+    def __init__(self, inputs: list[InputConfig], batch_rows: int = 512, counter=None, storage_opts=None):
         self.inputs = inputs
         self.batch_rows = batch_rows
         self.counter = counter  # a Spark accumulator of records read, for progress
+        self.storage_opts = storage_opts
 
     def plan(self) -> list[dict]:
         tasks = []
         for inp in self.inputs:
-            files = [(p, r) for p, r in list_files(inp.path) if wanted(p, inp.format)]
+            files = [(p, r) for p, r in list_files(inp.path, self.storage_opts) if wanted(p, inp.format)]
             if not files:
                 raise InputNotFound(f"{inp.path}: no {inp.format} files")
             step = FILES_PER_TASK.get(inp.format, 1)
@@ -98,12 +104,12 @@ class Ingest(Stage):
         """Takes the session (ingest has no input DataFrame) and returns the records."""
         tasks = self.plan()
         by_name = {i.name: i for i in self.inputs}
-        batch_rows, counter = self.batch_rows, self.counter
+        batch_rows, counter, opts = self.batch_rows, self.counter, self.storage_opts
         files = spark.createDataFrame(tasks, "source string, paths array<string>, relpaths array<string>")
         # One file per task: files are the unit of parallelism, as in datatrove's readers.
         files = files.repartition(max(len(tasks), 1))
 
         def run(batches):
-            return read_files_batches(batches, by_name, batch_rows, counter)
+            return read_files_batches(batches, by_name, batch_rows, counter, opts)
 
         return files.mapInArrow(run, RECORD_DDL)

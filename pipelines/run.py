@@ -18,6 +18,7 @@ from pathlib import Path
 from pipelines import __version__
 from pipelines.config import Config
 from pipelines.ingest import Ingest
+from pipelines.output import MANIFEST, Output, fingerprint
 from pipelines.progress import Progress
 from pipelines.report import stage_counts
 from pipelines.schema import KEEP
@@ -37,7 +38,6 @@ from pipelines.stages.shard import WriteShards, auto_partitions
 from pipelines.stages.tokenize import Tokenize
 from pipelines.stages.video import Video
 
-MANIFEST = "manifest.json"
 PREVIEW_CHARS = 2000
 
 
@@ -48,11 +48,12 @@ class RunResult:
     stages: list[dict]
     timings: dict[str, float] = field(default_factory=dict)
     part_drops: dict[str, int] = field(default_factory=dict)
+    resumed: list[str] = field(default_factory=list)
 
 
-def record_stages(cfg: Config, counter=None) -> list:
+def record_stages(cfg: Config, counter=None, storage_opts=None) -> list:
     """The per-record stages in order; each is skipped when disabled in config."""
-    stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter)]
+    stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter, storage_opts)]
     if any(i.format == "warc" for i in cfg.inputs):
         stages.append(ResolveImages())
     if cfg.urlfilter.enabled:
@@ -64,7 +65,7 @@ def record_stages(cfg: Config, counter=None) -> list:
     if cfg.quality.enabled:
         stages.append(Quality(cfg.quality))
     if cfg.video.enabled and any(i.format == "video" for i in cfg.inputs):
-        stages.append(Video(cfg.video))
+        stages.append(Video(cfg.video, storage_opts))
     if cfg.images.enabled:
         stages.append(Images(cfg.images, cfg.video.frame_max_tiles))
     return stages
@@ -100,17 +101,6 @@ def code_version() -> str:
     return __version__
 
 
-def prepare_output(out: Path) -> None:
-    """Unmark the folder as finished first, then clear what a previous run left."""
-    out.mkdir(parents=True, exist_ok=True)
-    (out / MANIFEST).unlink(missing_ok=True)
-    for sub in ("shards", "report", "rejected", "_work"):
-        shutil.rmtree(out / sub, ignore_errors=True)
-    probe = out / ".write-test"
-    probe.write_text("ok")
-    probe.unlink()
-
-
 def _text_preview():
     from pyspark.sql import functions as F
 
@@ -121,30 +111,39 @@ def _text_preview():
 def run_pipeline(cfg: Config, spark=None) -> RunResult:
     from pyspark.sql import functions as F
 
-    out = Path(cfg.run.output).resolve()
-    prepare_output(out)
+    out = Output(cfg)
+    resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume)
     spark = spark or get_session(cfg)
     progress = Progress(spark, enabled=cfg.run.progress)
-    work = out / "_work"
     t_start = time.monotonic()
+    skipped: list[str] = []
 
-    with progress.phase("ingest+filter"):
-        df = None
-        for stage in record_stages(cfg, progress.records):
-            df = stage.apply(spark if df is None else df)
-        df.write.parquet(str(work / "filtered"))
+    if out.checkpoint_done("filtered"):
+        skipped.append("ingest+filter")
+    else:
+        with progress.phase("ingest+filter"):
+            df = None
+            for stage in record_stages(cfg, progress.records, out.opts):
+                df = stage.apply(spark if df is None else df)
+            df.write.mode("overwrite").parquet(out.work_path("filtered"))
 
-    docs = spark.read.parquet(str(work / "filtered"))
+    docs = spark.read.parquet(out.work_path("filtered"))
     dedup, dedup_report = dedup_stages(cfg), {}
     if dedup:
-        with progress.phase("dedup"):
-            first_stage = last_stage_id(spark)
-            for stage in dedup:
-                docs = stage.apply(docs)
-            docs.write.parquet(str(work / "docs"))
-            shuffle = shuffle_since(spark, first_stage)
-            dedup_report = dedup_summary(dedup, out / "report" / "dedup_clusters", shuffle)
-        docs = spark.read.parquet(str(work / "docs"))
+        saved = Path(out.work_path("dedup.json"))
+        if out.checkpoint_done("docs") and saved.is_file():
+            skipped.append("dedup")
+            dedup_report = json.loads(saved.read_text())
+        else:
+            with progress.phase("dedup"):
+                first_stage = last_stage_id(spark)
+                for stage in dedup:
+                    docs = stage.apply(docs)
+                docs.write.mode("overwrite").parquet(out.work_path("docs"))
+                shuffle = shuffle_since(spark, first_stage)
+                dedup_report = dedup_summary(dedup, out.work_path("dedup_clusters"), shuffle)
+                write_json_atomic(saved, dedup_report)
+        docs = spark.read.parquet(out.work_path("docs"))
 
     with progress.phase("report"):
         status_counts = {r["status"]: r["count"] for r in docs.groupBy("status").count().collect()}
@@ -161,16 +160,28 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
          .select("id", "source", "uri", "status", "lang", "lang_score", "signals",
                  _text_preview().alias("text_preview"))
          .orderBy("id")
-         .write.parquet(str(out / "rejected")))
+         .write.parquet(out.spark_path("rejected")))
+        out.publish("rejected")
+        if dedup:
+            shutil.copytree(out.work_path("dedup_clusters"), out.spark_path("report", "dedup_clusters"))
+            out.publish("report/dedup_clusters")
 
     n_kept = status_counts.get(KEEP, 0)
     partitions = auto_partitions(n_kept, cfg.shards.max_samples, cfg.shards.partitions)
+    shard_dir = out.path("shards")
+    done = committed_partitions(shard_dir, out.opts) if resumed else {}
+    if done:
+        skipped.append(f"shards of {len(done)}/{partitions} partitions")
     with progress.phase("tokenize+shard"):
         kept = docs.filter(F.col("status") == KEEP)
+        if done:
+            # Same documents, same partitioning: a committed partition needs no tokens.
+            kept = kept.filter(~F.expr(f"pmod(hash(id), {partitions})").isin(list(done)))
         tokens = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator).apply(kept)
-        writer = WriteShards(str(out / "shards"), cfg.shards.name, cfg.shards.max_samples,
-                             cfg.shards.max_bytes, partitions, cfg.images)
-        infos = sorted((r.asDict() for r in writer.apply(tokens).collect()), key=lambda d: d["name"])
+        writer = WriteShards(shard_dir, cfg.shards.name, cfg.shards.max_samples,
+                             cfg.shards.max_bytes, partitions, cfg.images, out.opts)
+        written = [r.asDict() for r in writer.apply(tokens).collect()]
+        infos = sorted(written + [i for infos in done.values() for i in infos], key=lambda d: d["name"])
 
     from pipelines.stages.tokenize import tokenizer
 
@@ -180,10 +191,28 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         raise AssertionError(f"shards hold {manifest['totals']['samples']} samples, "
                              f"{n_kept} documents were kept")
     timings = dict(progress.timings, total=round(total_s, 3))
-    write_report(out, stages, by_source, timings, status_counts, part_drops, dedup_report)
+    out.write_json("report/stages.json",
+                   report_dict(stages, by_source, timings, status_counts, part_drops, dedup_report,
+                               resumed=skipped))
     # Written last: a folder without it is not a finished dataset.
-    write_json_atomic(out / MANIFEST, manifest)
-    return RunResult(str(out), manifest, stages, timings, dict(sorted(part_drops.items())))
+    out.write_json(MANIFEST, manifest)
+    return RunResult(out.uri, manifest, stages, timings, dict(sorted(part_drops.items())), skipped)
+
+
+def committed_partitions(shard_dir: str, opts) -> dict[int, list[dict]]:
+    """Shard infos of partitions an earlier attempt finished (their commit records)."""
+    from pipelines import storage
+    from pipelines.stages.shard import COMMITS
+
+    folder = storage.join(shard_dir, COMMITS)
+    done = {}
+    for name in storage.listdir_names(folder, opts):
+        if not name.endswith(".json"):
+            continue
+        infos = json.loads(storage.read_bytes(storage.join(folder, name), opts))
+        if all(storage.exists(storage.join(shard_dir, i["name"]), opts) for i in infos):
+            done[int(name.split(".")[0])] = infos
+    return done
 
 
 def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
@@ -226,22 +255,21 @@ def dedup_summary(stages: list, clusters_path: Path, shuffle: dict | None) -> di
     return report
 
 
-def write_report(out: Path, stages: list[dict], by_source: list[dict], timings: dict,
-                 status_counts: dict, part_drops: dict, dedup: dict | None = None) -> None:
-    rep = out / "report"
-    rep.mkdir(parents=True, exist_ok=True)
+def report_dict(stages: list[dict], by_source: list[dict], timings: dict, status_counts: dict,
+                part_drops: dict, dedup: dict | None = None, resumed: list[str] | None = None) -> dict:
     ingested = stages[0]["in"] if stages else 0
-    report = {
+    return {
         "stages": stages,
         "by_source": by_source,
         "part_drops": dict(sorted(part_drops.items())),
         "timings_s": timings,
+        # Phases taken from an interrupted run's checkpoints instead of being recomputed.
+        "resumed": resumed or [],
         "throughput": {"records": ingested,
                        "records_per_s": round(ingested / timings["total"], 1) if timings.get("total") else None},
         "status_counts": dict(sorted(status_counts.items())),
         "dedup": dedup or {},
     }
-    write_json_atomic(rep / "stages.json", report)
 
 
 def write_json_atomic(path: Path, obj) -> None:

@@ -1,8 +1,9 @@
 """Webdataset shard writing: deterministic tars, committed atomically (DESIGN section 4).
 
 Tar headers carry no time, owner or random names, so the same samples give the same bytes
-on every run; a shard is written under a temporary name and renamed when complete, so a
-retried or speculative task never leaves half a shard under a real name.
+on every run; a shard is written under a temporary name and renamed when complete (on S3:
+a multipart upload completed at the end), so a retried or speculative task never leaves
+half a shard under a real name, and two attempts write identical bytes to the same name.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ import io
 import json
 import os
 import re
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from typing import Iterable
 
 import numpy as np
+
+from pipelines import storage
+from pipelines.faults import maybe_fail
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-]")
 
@@ -99,18 +102,22 @@ def ustar_header(name: str, size: int) -> bytes:
 class ShardWriter:
     """Writes `<name>-<partition:05d>-<n:04d>.tar`, rolling at a sample or byte limit."""
 
-    def __init__(self, out_dir: str, name: str, partition: int, max_samples: int, max_bytes: int):
+    def __init__(self, out_dir: str, name: str, partition: int, max_samples: int, max_bytes: int,
+                 storage_opts=None):
         self.out_dir, self.name, self.partition = out_dir, name, partition
         self.max_samples, self.max_bytes = max_samples, max_bytes
+        self.opts = storage_opts
         self.infos: list[ShardInfo] = []
         self._seq = 0
         self._f = None
-        os.makedirs(out_dir, exist_ok=True)
+        if not storage.is_s3(out_dir):
+            os.makedirs(out_dir, exist_ok=True)
 
     def _open(self):
-        self.final = os.path.join(self.out_dir, f"{self.name}-{self.partition:05d}-{self._seq:04d}.tar")
-        self.tmp = f"{self.final}.tmp-{uuid.uuid4().hex[:8]}"
-        self._f = open(self.tmp, "wb", buffering=0)
+        self.final = storage.join(self.out_dir, f"{self.name}-{self.partition:05d}-{self._seq:04d}.tar")
+        # Local: a temporary file renamed on close; S3: a multipart upload completed on
+        # close. Either way nothing exists under the final name until the shard is whole.
+        self._f = storage.open_write(self.final, self.opts)
         self._hash = hashlib.sha256()
         # sha256 and the file write both release the GIL: hashing on one FIFO thread
         # overlaps them, in order, at no risk to the digest.
@@ -172,10 +179,9 @@ class ShardWriter:
         self._put(bytes(2 * BLOCK + (-end) % RECORD))
         self._flush()
         self._hasher.shutdown(wait=True)
-        os.fsync(self._f.fileno())
+        maybe_fail("shard")
         self._f.close()
-        os.replace(self.tmp, self.final)
-        self.infos.append(ShardInfo(os.path.basename(self.final), self.partition, self._samples,
+        self.infos.append(ShardInfo(self.final.rsplit("/", 1)[-1], self.partition, self._samples,
                                     self._tokens, self._images, self._tiles, self._n,
                                     self._hash.hexdigest()))
         self._f = None
@@ -189,9 +195,7 @@ class ShardWriter:
     def abort(self):
         if self._f is not None:
             self._hasher.shutdown(wait=True)
-            self._f.close()
-            if os.path.exists(self.tmp):
-                os.remove(self.tmp)
+            self._f.abort()
             self._f = None
 
 

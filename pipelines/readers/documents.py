@@ -7,6 +7,7 @@ import json
 import zlib
 from typing import BinaryIO, Iterator
 
+from pipelines import storage
 from pipelines.readers import stable_id
 from pipelines.schema import record, text_part
 
@@ -102,10 +103,9 @@ def _pair(source, relpath, offset, obj, inp, base_dir) -> dict:
             files["jpg"] = bytes(data)
     else:
         rel = obj.get(inp.image_path_field)
-        path = os.path.normpath(os.path.join(base_dir, str(rel))) if rel else ""
-        if path and os.path.isfile(path) and os.path.getsize(path) <= inp.max_record_bytes:
-            with open(path, "rb") as fh:
-                files["jpg"] = fh.read()
+        path = storage.resolve(base_dir, str(rel)) if rel else ""
+        if path and storage.exists(path) and storage.size(path) <= inp.max_record_bytes:
+            files["jpg"] = storage.read_bytes(path)
     caption = obj.get(inp.text_field)
     if isinstance(caption, str):
         files["txt"] = caption.encode("utf-8")

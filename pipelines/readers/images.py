@@ -11,6 +11,7 @@ import os
 import tarfile
 from typing import BinaryIO, Iterator
 
+from pipelines import storage
 from pipelines.readers import stable_id
 from pipelines.schema import caption_part, image_part, record
 
@@ -94,19 +95,16 @@ def read_webdataset_tar(f: BinaryIO, source: str, relpath: str, max_bytes: int) 
 
 
 def read_image_file(path: str, source: str, relpath: str, max_bytes: int) -> Iterator[dict]:
-    """An image file plus `<stem>.txt` or `<stem>.json` beside it."""
+    """An image file plus `<stem>.txt` or `<stem>.json` beside it (local or s3://)."""
     stem = os.path.splitext(path)[0]
     files: dict[str, bytes] = {}
-    size = os.path.getsize(path)
-    if size > max_bytes:
+    if storage.size(path) > max_bytes:
         yield _reject(source, relpath, 0, "record_too_large", relpath)
         return
     ext = os.path.splitext(path)[1].lstrip(".").lower()
-    with open(path, "rb") as fh:
-        files[ext if ext in IMAGE_EXTS else "jpg"] = fh.read()
+    files[ext if ext in IMAGE_EXTS else "jpg"] = storage.read_bytes(path)
     for cext in CAPTION_EXTS:
         side = f"{stem}.{cext}"
-        if os.path.isfile(side) and os.path.getsize(side) <= max_bytes:
-            with open(side, "rb") as fh:
-                files[cext] = fh.read()
+        if storage.exists(side) and storage.size(side) <= max_bytes:
+            files[cext] = storage.read_bytes(side)
     yield pair_record(source, relpath, 0, os.path.basename(stem), files, max_bytes)

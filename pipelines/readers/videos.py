@@ -12,6 +12,7 @@ import json
 import os
 from typing import Iterator
 
+from pipelines import storage
 from pipelines.readers import stable_id
 from pipelines.schema import caption_part, record, text_part
 
@@ -19,10 +20,9 @@ VIDEO_EXTS = ("mp4", "webm", "mkv", "mov", "m4v", "avi")
 
 
 def _read_text(path: str, max_bytes: int) -> str | None:
-    if not os.path.isfile(path) or os.path.getsize(path) > max_bytes:
+    if not storage.exists(path) or storage.size(path) > max_bytes:
         return None
-    with open(path, "rb") as f:
-        return f.read().decode("utf-8-sig", errors="replace")
+    return storage.read_bytes(path).decode("utf-8-sig", errors="replace")
 
 
 def _description(stem: str, max_bytes: int) -> tuple[str | None, str | None]:
@@ -56,10 +56,10 @@ def subtitle_parts(stem: str, max_bytes: int) -> tuple[list[dict], int]:
 
 def read_video_file(path: str, source: str, relpath: str, max_bytes: int) -> Iterator[dict]:
     stem = os.path.splitext(path)[0]
-    size = os.path.getsize(path)
+    size = storage.size(path)
     description, url = _description(stem, max_bytes)
     parts = [{"kind": "video", "text": None, "data": None,
-              "meta": [("path", path), ("bytes", str(size))]}]
+              "meta": [("path", path), ("name", relpath), ("bytes", str(size))]}]
     if description:
         parts.insert(0, caption_part(description))
     cues, skipped = subtitle_parts(stem, max_bytes)

@@ -21,6 +21,7 @@ from pyspark.sql import functions as F
 from filters.minhash import MinHashParams, band_keys, jaccard, shingle_hashes, signatures
 from pipelines.clusters import connected_components, mark, score_pairs, survivors
 from pipelines.config import DedupConfig
+from pipelines.faults import maybe_fail
 from pipelines.schema import KEEP, caption_documents, document_texts
 from pipelines.stage import Stage
 
@@ -38,6 +39,7 @@ def _band_rows(params: MinHashParams, ngram: int):
         import pyarrow as pa
 
         for batch in batches:
+            maybe_fail("dedup")
             ids, texts = prose_texts(batch)
             hashes, offsets = shingle_hashes(texts, ngram)
             has = np.diff(offsets) > 0

@@ -17,10 +17,14 @@ import numpy as np
 import pyarrow as pa
 from pyspark.sql import functions as F
 
+from pipelines import storage
 from pipelines.config import ImagesConfig
+from pipelines.faults import maybe_fail
 from pipelines.shards import ShardWriter, Streamed, info_dicts, npy_bytes, npy_header, sample_json
 from pipelines.stage import Stage
 
+# Per partition, the infos of its committed shards: written after the partition's last shard.
+COMMITS = "_commits"
 SHARD_INFO_DDL = ("name string, partition int, samples long, tokens long, images long, "
                   "tiles long, bytes long, sha256 string")
 SHARD_INFO_ARROW = pa.schema([
@@ -84,15 +88,16 @@ def image_members(images: list[bytes], meta: list[dict], cfg: ImagesConfig) -> d
 
 
 def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
-                    max_samples: int, max_bytes: int, images_cfg: ImagesConfig) -> Iterator[pa.RecordBatch]:
-    writer = None
+                    max_samples: int, max_bytes: int, images_cfg: ImagesConfig,
+                    storage_opts=None) -> Iterator[pa.RecordBatch]:
+    writer = part = None
     try:
         for batch in batches:
             if batch.num_rows == 0:
                 continue
             if writer is None:
                 part = batch.column("_partition")[0].as_py()
-                writer = ShardWriter(out_dir, name, part, max_samples, max_bytes)
+                writer = ShardWriter(out_dir, name, part, max_samples, max_bytes, storage_opts)
             tokens = batch.column("tokens")
             offsets = tokens.offsets.to_numpy()
             values = tokens.values.to_numpy(zero_copy_only=False).astype(np.uint32)
@@ -117,6 +122,10 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
             writer.abort()
         raise
     if infos:
+        # The partition's commit record: a resumed run skips partitions that have one.
+        record = json.dumps(info_dicts(infos), sort_keys=True).encode()
+        storage.write_bytes(storage.join(out_dir, COMMITS, f"{part:05d}.json"), record, storage_opts)
+        maybe_fail("shard_commit")
         yield pa.RecordBatch.from_pylist(info_dicts(infos), schema=SHARD_INFO_ARROW)
 
 
@@ -126,7 +135,8 @@ class WriteShards(Stage):
     writes = ()
 
     def __init__(self, out_dir: str, name: str, max_samples: int, max_bytes: int, partitions: int,
-                 images_cfg: ImagesConfig | None = None):
+                 images_cfg: ImagesConfig | None = None, storage_opts=None):
+        self.storage_opts = storage_opts
         self.out_dir, self.shard_name = out_dir, name
         self.max_samples, self.max_bytes, self.partitions = max_samples, max_bytes, partitions
         self.images_cfg = images_cfg or ImagesConfig()
@@ -134,12 +144,12 @@ class WriteShards(Stage):
     def apply(self, df):
         """Returns a small DataFrame of shard infos; collecting it runs the write."""
         out_dir, name, icfg = self.out_dir, self.shard_name, self.images_cfg
-        max_samples, max_bytes = self.max_samples, self.max_bytes
+        max_samples, max_bytes, opts = self.max_samples, self.max_bytes, self.storage_opts
         arranged = (df.repartition(self.partitions, "id")
                     .sortWithinPartitions("id")
                     .withColumn("_partition", F.spark_partition_id()))
 
         def run(batches):
-            return write_partition(batches, out_dir, name, max_samples, max_bytes, icfg)
+            return write_partition(batches, out_dir, name, max_samples, max_bytes, icfg, opts)
 
         return arranged.mapInArrow(run, SHARD_INFO_DDL)

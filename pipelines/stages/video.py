@@ -10,7 +10,11 @@ the sequence a video's fingerprint for dedup.
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+from contextlib import contextmanager
 
+from pipelines import storage
 from pipelines.config import VideoConfig
 from pipelines.stage import BatchStage
 
@@ -29,6 +33,23 @@ def _jpeg(image, quality: int) -> bytes:
     return buf.getvalue()
 
 
+@contextmanager
+def local_copy(path: str):
+    """The video as a local file: PyAV seeks in it, so an s3:// object is downloaded first
+    (streamed to a temporary file, removed afterwards)."""
+    if not storage.is_s3(path):
+        yield path
+        return
+    suffix = os.path.splitext(path)[1]
+    fd, tmp = tempfile.mkstemp(prefix="earlyfuse-video-", suffix=suffix)
+    os.close(fd)
+    try:
+        storage.download(path, tmp)
+        yield tmp
+    finally:
+        os.unlink(tmp)
+
+
 def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str | None, dict]:
     """A document's parts with its video part replaced by frames -> (parts, reason, signals)."""
     from vision_prep.video import VideoRejected, frame_hash, sample_frames
@@ -36,13 +57,14 @@ def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str |
     video = next(p for p in parts if p["kind"] == "video")
     meta = dict(video["meta"] or [])
     try:
-        info, frames = sample_frames(
-            meta["path"], fps=cfg.fps, max_frames=cfg.max_frames, mode=cfg.mode,
-            max_side=cfg.max_side, threads=cfg.threads, min_duration=cfg.min_duration,
-            max_duration=cfg.max_duration, min_side=cfg.min_side, max_file_bytes=cfg.max_file_bytes)
+        with local_copy(meta["path"]) as path:
+            info, frames = sample_frames(
+                path, fps=cfg.fps, max_frames=cfg.max_frames, mode=cfg.mode,
+                max_side=cfg.max_side, threads=cfg.threads, min_duration=cfg.min_duration,
+                max_duration=cfg.max_duration, min_side=cfg.min_side, max_file_bytes=cfg.max_file_bytes)
     except VideoRejected as e:
         return parts, e.reason, {}
-    except FileNotFoundError:
+    except (FileNotFoundError, storage.InputNotFound):
         return parts, "missing_file", {}
     head = [p for p in parts if p["kind"] == "text" and dict(p["meta"] or []).get("role") != "subtitle"]
     cues = [p for p in parts if p["kind"] == "text" and dict(p["meta"] or []).get("role") == "subtitle"]
@@ -52,7 +74,8 @@ def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str |
         frame = {"kind": "frame", "text": None, "data": _jpeg(f.image, cfg.jpeg_quality),
                  "meta": [("time", f"{f.time:.3f}"), ("target", f"{f.target:.3f}"),
                           ("dhash", f"{h:016x}"), ("keyframe", str(int(f.keyframe))),
-                          ("src", meta["path"])]}
+                          # Where the dataset lives is not part of it: the path inside the input.
+                          ("src", meta.get("name", meta["path"]))]}
         stamp = {"kind": "text", "text": timestamp(f.time), "data": None,
                  "meta": [("role", "timestamp"), ("time", f"{f.time:.3f}")]}
         # Sort key: time, then stamp before its frame, frames before cues at the same time.
@@ -67,10 +90,13 @@ def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str |
 
 
 class VideoProcessor:
-    def __init__(self, cfg: VideoConfig):
+    def __init__(self, cfg: VideoConfig, storage_opts=None):
         self.cfg = cfg
+        self.storage_opts = storage_opts
 
     def __call__(self, batch):
+        if self.storage_opts is not None:
+            storage.set_default_options(self.storage_opts)
         out_parts, reasons, sigs = [], [], []
         for parts in batch.column("parts").to_pylist():
             if not any(p["kind"] == "video" for p in parts):
@@ -90,8 +116,9 @@ class Video(BatchStage):
     reads = ("parts",)
     writes = ("parts", "signals", "status")
 
-    def __init__(self, cfg: VideoConfig):
+    def __init__(self, cfg: VideoConfig, storage_opts=None):
         self.cfg = cfg
+        self.storage_opts = storage_opts
 
     def make_processor(self):
-        return VideoProcessor(self.cfg)
+        return VideoProcessor(self.cfg, self.storage_opts)

@@ -1,0 +1,98 @@
+"""Where a run writes: the output (local folder or s3:// prefix) and Spark's work folder.
+
+Spark writes its Parquet checkpoints under the work folder (it has no S3 connector here);
+everything a user reads (shards, manifest, report, rejected rows) lands under the output.
+Spark-written folders of an S3 output are written locally first and uploaded. A run
+records the fingerprint of its config in the work folder, so a rerun with the same config
+resumes from the checkpoints and committed shards, and any other config starts over.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+
+from pipelines import storage
+from pipelines.config import Config
+
+MANIFEST = "manifest.json"
+RUN_FILE = "run.json"
+# Settings that change how a run executes, not what it produces.
+_NOT_FINGERPRINTED = {"run": ("output", "progress", "master", "work_dir", "resume", "shuffle_partitions",
+                              "arrow_batch_size"), "storage": None, "spark": None, "sample": None}
+
+
+def fingerprint(cfg: Config, code_version: str) -> str:
+    d = cfg.to_dict()
+    for section, keys in _NOT_FINGERPRINTED.items():
+        if keys is None:
+            d.pop(section, None)
+        else:
+            for k in keys:
+                d[section].pop(k, None)
+    blob = json.dumps({"config": d, "code": code_version}, sort_keys=True, default=str)
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
+class Output:
+    def __init__(self, cfg: Config):
+        raw = cfg.run.output
+        self.s3 = storage.is_s3(raw)
+        self.uri = raw.rstrip("/") if self.s3 else str(Path(raw).expanduser().resolve())
+        self.opts = cfg.storage.options()
+        if cfg.run.work_dir:
+            self.work = str(Path(cfg.run.work_dir).expanduser().resolve())
+        elif self.s3:
+            tag = hashlib.sha256(self.uri.encode()).hexdigest()[:10]
+            self.work = str(Path(".earlyfuse-work", f"{cfg.run.name}-{tag}").resolve())
+        else:
+            self.work = os.path.join(self.uri, "_work")
+        # Spark writes rejected/ and report/ folders here; for S3 they are uploaded after.
+        self.spark_root = os.path.join(self.work, "publish") if self.s3 else self.uri
+
+    def path(self, *parts: str) -> str:
+        return storage.join(self.uri, *parts)
+
+    def spark_path(self, *parts: str) -> str:
+        return os.path.join(self.spark_root, *parts)
+
+    def work_path(self, *parts: str) -> str:
+        return os.path.join(self.work, *parts)
+
+    def checkpoint_done(self, name: str) -> bool:
+        return os.path.exists(self.work_path(name, "_SUCCESS"))
+
+    def prepare(self, fp: str, resume: bool) -> bool:
+        """Unmark the output as finished, then keep or clear what an earlier run left.
+        Returns whether this run resumes an earlier one."""
+        storage.delete_prefix(self.path(MANIFEST), self.opts)
+        run_file = Path(self.work_path(RUN_FILE))
+        previous = json.loads(run_file.read_text()).get("fingerprint") if run_file.is_file() else None
+        resumed = resume and previous == fp
+        if not resumed:
+            storage.delete_prefix(self.path("shards"), self.opts)
+            shutil.rmtree(self.work, ignore_errors=True)
+        for sub in ("report", "rejected"):
+            storage.delete_prefix(self.path(sub), self.opts)
+            shutil.rmtree(self.spark_path(sub), ignore_errors=True)
+        for name in ("filtered", "docs"):  # a checkpoint without _SUCCESS was interrupted
+            if not self.checkpoint_done(name):
+                shutil.rmtree(self.work_path(name), ignore_errors=True)
+        os.makedirs(self.work, exist_ok=True)
+        run_file.write_text(json.dumps({"fingerprint": fp, "output": self.uri}) + "\n")
+        probe = self.path(".write-test")
+        storage.write_bytes(probe, b"ok", self.opts)
+        storage.delete_prefix(probe, self.opts)
+        return resumed
+
+    def write_json(self, rel: str, obj) -> None:
+        data = json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+        storage.write_bytes(self.path(rel), data.encode("utf-8"), self.opts)
+
+    def publish(self, rel: str) -> None:
+        """Make a Spark-written folder visible under the output (a no-op when local)."""
+        if self.s3:
+            storage.upload_dir(self.spark_path(rel), self.path(rel), self.opts)
