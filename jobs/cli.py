@@ -1,4 +1,4 @@
-"""The `earlyfuse` command line: run, stats."""
+"""The `earlyfuse` command line: run, submit, stats."""
 
 from __future__ import annotations
 
@@ -208,6 +208,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.add_argument("--top", type=int, default=20, help="rows per table before the tail (default 20)")
     s.set_defaults(func=cmd_stats)
+    from jobs.submit import add_submit_parser
+
+    add_submit_parser(sub)
     return ap
 
 

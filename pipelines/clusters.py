@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pyspark.sql import DataFrame, Window
 from pyspark.sql import functions as F
 
+from pipelines.checkpoint import materialize
+
 MAX_ROUNDS = 64
 
 
@@ -53,13 +55,13 @@ def _converged(e: DataFrame) -> bool:
 
 def connected_components(edges: DataFrame, max_rounds: int = MAX_ROUNDS) -> Components:
     """edges (a, b) of one comparable type -> labels (node, root) and rounds taken."""
-    e = _oriented(edges).localCheckpoint()
+    e = materialize(_oriented(edges), "cc_edges")
     rounds = 0
     while not _converged(e):
         if rounds >= max_rounds:
             raise RuntimeError(f"connected components did not converge in {max_rounds} rounds")
         # Checkpointing each round keeps the plan (and its recomputation) one round deep.
-        e = _small_star(_large_star(e)).localCheckpoint()
+        e = materialize(_small_star(_large_star(e)), "cc_round")
         rounds += 1
     roots = e.select(F.col("v").alias("node")).distinct().withColumn("root", F.col("node"))
     labels = e.select(F.col("u").alias("node"), F.col("v").alias("root")).unionByName(roots)

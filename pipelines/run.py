@@ -17,6 +17,7 @@ from pathlib import Path
 
 from pipelines import __version__
 from pipelines.config import Config
+from pipelines import checkpoint
 from pipelines.ingest import Ingest
 from pipelines.output import MANIFEST, Output, fingerprint
 from pipelines.progress import Progress
@@ -90,6 +91,8 @@ def stage_names(cfg: Config) -> list[str]:
 
 
 def code_version() -> str:
+    if os.environ.get("EARLYFUSE_CODE_VERSION"):  # set by `earlyfuse submit`
+        return os.environ["EARLYFUSE_CODE_VERSION"]
     here = Path(__file__).resolve().parent.parent
     try:
         rev = subprocess.run(["git", "-C", str(here), "rev-parse", "--short=12", "HEAD"],
@@ -136,13 +139,20 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
             dedup_report = json.loads(saved.read_text())
         else:
             with progress.phase("dedup"):
-                first_stage = last_stage_id(spark)
-                for stage in dedup:
-                    docs = stage.apply(docs)
-                docs.write.mode("overwrite").parquet(out.work_path("docs"))
-                shuffle = shuffle_since(spark, first_stage)
-                dedup_report = dedup_summary(dedup, out.work_path("dedup_clusters"), shuffle)
-                write_json_atomic(saved, dedup_report)
+                # Intermediate dedup data goes to Parquet under the work folder: an executor
+                # lost mid-job must not take checkpointed blocks with it.
+                checkpoint.use(out.work_path("dedup_tmp"))
+                try:
+                    first_stage = last_stage_id(spark)
+                    for stage in dedup:
+                        docs = stage.apply(docs)
+                    docs.write.mode("overwrite").parquet(out.work_path("docs"))
+                    shuffle = shuffle_since(spark, first_stage)
+                    dedup_report = dedup_summary(dedup, out.work_path("dedup_clusters"), shuffle)
+                    write_json_atomic(saved, dedup_report)
+                finally:
+                    checkpoint.use(None)
+                shutil.rmtree(out.work_path("dedup_tmp"), ignore_errors=True)
         docs = spark.read.parquet(out.work_path("docs"))
 
     with progress.phase("report"):

@@ -80,8 +80,9 @@ def test_killed_run_resumes_from_checkpoints(sample_run, tmp_path):
     assert shard_table(manifest) == shard_table(result.manifest)
     report = json.loads((out / "report" / "stages.json").read_text())
     assert report["stages"] == result.stages
-    # Less work than a full run: the whole ingest+filter phase was not repeated.
-    assert second["timings_s"]["total"] < result.timings["total"]
+    # Less work than a full run: the ingest+filter phase was not repeated (timings are for
+    # people, not asserted; the README's resume section shows measured ones).
+    assert set(second["timings_s"]) == {"dedup", "report", "tokenize+shard", "total"}
 
 
 def test_other_config_or_fresh_starts_over(sample_run, tmp_path):

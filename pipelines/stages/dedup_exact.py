@@ -12,6 +12,7 @@ from pyspark.sql import Window
 from pyspark.sql import functions as F
 
 from filters.normalize import exact_key
+from pipelines.checkpoint import materialize
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP, document_texts
 from pipelines.clusters import mark, survivors
@@ -60,5 +61,5 @@ class ExactDedup(Stage):
         copies = F.count("*").over(Window.partitionBy("dedup_key"))
         labels = (keys.withColumn("_n", copies).filter(F.col("_n") > 1)
                   .select(F.col("id").alias("node"), F.col("dedup_key").alias("root")))
-        self.clusters = survivors(labels, df, self.cfg.order_by).localCheckpoint()
+        self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "exact_clusters")
         return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")

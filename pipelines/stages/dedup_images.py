@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
+from pipelines.checkpoint import materialize
 from pipelines.clusters import connected_components, mark, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP, caption_documents
@@ -94,16 +95,18 @@ class ImageDedup(Stage):
 
     def apply(self, df):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
-        imgs = kept.mapInArrow(_image_rows, "id string, pos int, sha1 string, phash long, pair boolean").localCheckpoint()
-        clusters = self.image_clusters(imgs).localCheckpoint()
+        imgs = materialize(kept.mapInArrow(_image_rows, "id string, pos int, sha1 string, phash long, pair boolean"),
+                           "images")
+        clusters = materialize(self.image_clusters(imgs), "image_clusters")
         placed = imgs.join(clusters, "sha1")
         docs = placed.groupBy("cluster").agg(F.countDistinct("id").alias("docs"))
         frequent = docs.filter(F.col("docs") > self.cfg.image_max_docs).select("cluster")
-        dropped = placed.join(frequent, "cluster", "left_semi").localCheckpoint()
+        dropped = materialize(placed.join(frequent, "cluster", "left_semi"), "frequent_dropped")
         pairs = placed.filter("pair").join(frequent, "cluster", "left_anti")
         labels = pairs.select(F.col("id").alias("node"), F.col("cluster").alias("root"))
         multi = labels.groupBy("root").count().filter(F.col("count") > 1).select("root")
-        self.clusters = survivors(labels.join(multi, "root", "left_semi"), df, self.cfg.order_by).localCheckpoint()
+        self.clusters = materialize(survivors(labels.join(multi, "root", "left_semi"), df, self.cfg.order_by),
+                                    "image_pair_clusters")
         contents = clusters.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
         gone = dropped.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
         self.stats.update({

@@ -19,6 +19,7 @@ import numpy as np
 from pyspark.sql import functions as F
 
 from filters.minhash import MinHashParams, band_keys, jaccard, shingle_hashes, signatures
+from pipelines.checkpoint import materialize
 from pipelines.clusters import connected_components, mark, score_pairs, survivors
 from pipelines.config import DedupConfig
 from pipelines.faults import maybe_fail
@@ -106,10 +107,10 @@ class NearDedup(Stage):
 
     def apply(self, df):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
-        cand = self.candidates(kept).localCheckpoint()
-        edges = self.verified(kept, cand).localCheckpoint()
+        cand = materialize(self.candidates(kept), "near_candidates")
+        edges = materialize(self.verified(kept, cand), "near_edges")
         comp = connected_components(edges.select("a", "b"))
-        self.clusters = survivors(comp.labels, df, self.cfg.order_by).localCheckpoint()
+        self.clusters = materialize(survivors(comp.labels, df, self.cfg.order_by), "near_clusters")
         self.stats = {"candidate_pairs": cand.count(), "verified_pairs": edges.count(),
                       "cc_rounds": comp.rounds, "verify": self.cfg.verify,
                       "threshold": self.cfg.threshold if self.cfg.verify != "none" else None}

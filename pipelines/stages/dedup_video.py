@@ -14,6 +14,7 @@ from functools import partial
 
 from pyspark.sql import functions as F
 
+from pipelines.checkpoint import materialize
 from pipelines.clusters import connected_components, mark, score_pairs, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP
@@ -60,7 +61,7 @@ class VideoDedup(Stage):
 
     def apply(self, df):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
-        seqs = kept.mapInArrow(_sequences, "id string, hashes array<bigint>").localCheckpoint()
+        seqs = materialize(kept.mapInArrow(_sequences, "id string, hashes array<bigint>"), "video_sequences")
         frames = seqs.select("id", F.posexplode(F.slice("hashes", 1, KEY_FRAMES)).alias("i", "h"))
         informative = F.bit_count("h").between(8, 56)
         keys = frames.filter(informative).select(
@@ -74,10 +75,10 @@ class VideoDedup(Stage):
         pairs = (cand.join(seqs.select(F.col("id").alias("a"), F.col("hashes").alias("x")), "a")
                  .join(seqs.select(F.col("id").alias("b"), F.col("hashes").alias("y")), "b"))
         score = partial(sequence_match, max_hamming=self.cfg.video_max_hamming)
-        matched = (score_pairs(pairs, score).filter(F.col("score") >= self.cfg.video_min_match)
-                   .localCheckpoint())
+        matched = materialize(score_pairs(pairs, score).filter(F.col("score") >= self.cfg.video_min_match),
+                              "video_edges")
         comp = connected_components(matched.select("a", "b"))
-        self.clusters = survivors(comp.labels, df, self.cfg.order_by).localCheckpoint()
+        self.clusters = materialize(survivors(comp.labels, df, self.cfg.order_by), "video_clusters")
         self.stats = {"videos": seqs.count(), "candidate_pairs": cand.count(), "verified_pairs": matched.count(),
                       "cc_rounds": comp.rounds, "max_hamming": self.cfg.video_max_hamming,
                       "min_match": self.cfg.video_min_match}
