@@ -7,6 +7,8 @@ dataclass so it can travel inside Spark closures and key the per-process client 
 
 from __future__ import annotations
 
+import abc
+
 import fnmatch
 import glob
 import hashlib
@@ -463,7 +465,7 @@ def download(uri: str, local_path: str, opts: StorageOptions | None = None) -> N
 
 # ---------------------------------------------------------------- writing
 
-class _Writer:
+class _Writer(abc.ABC):
     """Write-then-commit: nothing is visible under the final name until close() succeeds.
 
     Leaving a with-block by an exception aborts; so does being garbage-collected unclosed
@@ -539,14 +541,17 @@ class _Writer:
         if not getattr(self, "_done", True):
             self._abort_quietly()
 
+    @abc.abstractmethod
     def _write(self, data: memoryview) -> int:
-        raise NotImplementedError
+        """Take the bytes (buffer or upload them); return how many."""
 
+    @abc.abstractmethod
     def _commit(self) -> None:
-        raise NotImplementedError
+        """Make the object visible under its final name."""
 
+    @abc.abstractmethod
     def _abort(self) -> None:
-        raise NotImplementedError
+        """Drop everything written so far."""
 
 
 class _LocalWriter(_Writer):
