@@ -139,9 +139,11 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
             dedup_report = json.loads(saved.read_text())
         else:
             with progress.phase("dedup"):
-                # Intermediate dedup data goes to Parquet under the work folder: an executor
-                # lost mid-job must not take checkpointed blocks with it.
-                checkpoint.use(out.work_path("dedup_tmp"))
+                # On a cluster, intermediate dedup data goes to Parquet under the work folder:
+                # an executor lost mid-job must not take checkpointed blocks with it. In local
+                # mode the executor is the driver, so executor memory is as safe and faster.
+                local = spark.sparkContext.master.startswith("local")
+                checkpoint.use(None if local else out.work_path("dedup_tmp"))
                 try:
                     first_stage = last_stage_id(spark)
                     for stage in dedup:
