@@ -97,11 +97,30 @@ def cmd_stats(args) -> int:
         s = summarize(args.path)
     except NotAnOutput as e:
         return _err(str(e), 1)
+    verified = None
+    if args.verify:
+        from pipelines.verify import verify_output
+
+        verified = verify_output(args.path)
+        s["verify"] = verified
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
-        return 0
-    print_stats(s, args.top)
-    return 0
+    else:
+        print_stats(s, args.top)
+        if verified is not None:
+            print_verify(verified)
+    return 1 if verified is not None and not verified["ok"] else 0
+
+
+def print_verify(v: dict) -> None:
+    if v["ok"]:
+        print(f"verify: {v['shards']} shards, {v['samples']:,} samples: all shards match the manifest, "
+              f"every sample complete")
+        return
+    print(f"verify: {v['failed_shards']} of {v['shards']} shards FAILED", file=sys.stderr)
+    for f in v["failures"]:
+        for problem in f["problems"]:
+            print(f"  {f['shard']}: {problem}", file=sys.stderr)
 
 
 def print_stats(s: dict, top: int) -> None:
@@ -207,6 +226,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("path")
     s.add_argument("--json", action="store_true", help="machine-readable output")
     s.add_argument("--top", type=int, default=20, help="rows per table before the tail (default 20)")
+    s.add_argument("--verify", action="store_true",
+                   help="check every shard against the manifest (sha256, tar, samples, tokens, tiles); "
+                        "exit 1 on any failure")
     s.set_defaults(func=cmd_stats)
     from jobs.submit import add_submit_parser
 
