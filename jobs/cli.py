@@ -1,4 +1,4 @@
-"""The `earlyfuse` command line: run, submit, stats."""
+"""The `earlyfuse` command line: run, submit, stats, show."""
 
 from __future__ import annotations
 
@@ -210,6 +210,39 @@ def print_dedup(console, dedup: dict) -> None:
                       f"{sh['stages']} Spark stages")
 
 
+def cmd_show(args) -> int:
+    import io
+
+    import numpy as np
+
+    from pipelines import storage
+    from pipelines.show import SampleNotFound, find_sample, render, write_images
+    from tokenization import load_tokenizer
+
+    try:
+        shard, members = find_sample(args.path, key=args.key, index=None if args.key else args.index)
+    except (SampleNotFound, FileNotFoundError) as e:
+        return _err(str(e), 1)
+    meta = json.loads(members["json"])
+    tokens = np.load(io.BytesIO(members["tokens.npy"]), allow_pickle=False)
+    manifest_path = storage.join(args.path, "manifest.json")
+    manifest = json.loads(storage.read_bytes(manifest_path)) if storage.exists(manifest_path) else {}
+    spec = manifest.get("tokenizer", {}).get("spec", "tiktoken:cl100k_base")
+    text = render(meta, tokens, load_tokenizer(spec))
+    files = write_images(meta, members, args.out, manifest.get("vision", {}).get("tile_size", 336)) if args.out else []
+    if args.json:
+        print(json.dumps({"shard": shard, "meta": meta, "text": text, "files": files}, indent=2, ensure_ascii=False))
+        return 0
+    score = f" ({meta['lang_score']:.2f})" if meta.get("lang_score") is not None else ""
+    print(f"{shard}  {meta.get('id')}\nsource {meta.get('source')}  uri {meta.get('uri')}\n"
+          f"lang {meta.get('lang')}{score}  {meta.get('n_tokens', 0):,} tokens "
+          f"({meta.get('n_image_tokens', 0):,} image), {len(meta.get('images', []))} images\n")
+    print(text)
+    if files:
+        print(f"\nwrote {len(files)} PNG files to {args.out}", file=sys.stderr)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="earlyfuse", description="Multimodal pretraining data on Spark.")
     sub = ap.add_subparsers(dest="command", required=True)
@@ -230,6 +263,14 @@ def build_parser() -> argparse.ArgumentParser:
                    help="check every shard against the manifest (sha256, tar, samples, tokens, tiles); "
                         "exit 1 on any failure")
     s.set_defaults(func=cmd_stats)
+    w = sub.add_parser("show", help="one sample decoded: text with image markers; tiles as PNG")
+    w.add_argument("path")
+    pick = w.add_mutually_exclusive_group()
+    pick.add_argument("--key", help="the sample's key or document id")
+    pick.add_argument("--index", type=int, default=0, help="the N-th sample in manifest order (default 0)")
+    w.add_argument("--out", help="write the tiles and each reassembled image here as PNG")
+    w.add_argument("--json", action="store_true", help="machine-readable output")
+    w.set_defaults(func=cmd_show)
     from jobs.submit import add_submit_parser
 
     add_submit_parser(sub)
