@@ -94,7 +94,7 @@ def cmd_stats(args) -> int:
     from pipelines.stats import NotAnOutput, summarize
 
     try:
-        s = summarize(args.path)
+        s = summarize(args.path, progress=not args.json and sys.stderr.isatty())
     except NotAnOutput as e:
         return _err(str(e), 1)
     verified = None
@@ -130,6 +130,8 @@ def print_stats(s: dict, top: int) -> None:
     console = Console()
     tot = s["totals"]
     console.print(f"[bold]{s['path']}[/bold]  ({s['name']}, {s['code_version']}, tokenizer {s['tokenizer']['spec']})")
+    if not s.get("has_manifest", True):
+        console.print("[yellow]no manifest.json: an unfinished or copied output; totals come from scanning the tars[/yellow]")
     console.print(f"{tot['samples']:,} documents, {tot['tokens']:,} tokens "
                   f"({tot['text_tokens']:,} text, {tot['image_tokens']:,} image), {tot['images']:,} images, "
                   f"{tot['tiles']:,} tiles, {tot['shards']} shards, {_human(tot['bytes'])}")

@@ -4,14 +4,46 @@ from __future__ import annotations
 
 import json
 import tarfile
-from collections import Counter, defaultdict
+from collections import Counter, defaultdict, deque
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
+from pipelines import storage
+
 
 class NotAnOutput(FileNotFoundError):
     pass
+
+
+def _bounded_map(pool, fn, items, window: int):
+    """pool.map in order, but with at most `window` shards in flight: Executor.map queues a
+    future per item up front, which over thousands of shards is what memory grows with."""
+    pending = deque()
+    for item in items:
+        pending.append(pool.submit(fn, item))
+        if len(pending) >= window:
+            yield pending.popleft().result()
+    while pending:
+        yield pending.popleft().result()
+
+
+def _progress(total: int):
+    """A callable that advances a bar on stderr (rich), one shard per call."""
+    from rich.progress import Progress
+
+    bar = Progress(transient=True)
+    task = bar.add_task("scanning shards", total=total)
+    bar.start()
+    done = [0]
+
+    def step():
+        done[0] += 1
+        bar.advance(task)
+        if done[0] >= total:
+            bar.stop()
+    return step
 
 
 def _percentiles(values: list[int]) -> dict:
@@ -33,10 +65,11 @@ def member_kind(name: str) -> str:
     return ext.split(".")[0] or "other"
 
 
-def scan_shard(path: Path, member_bytes: Counter | None = None) -> list[dict]:
-    """The JSON metadata of every sample in one tar (arrays are not read, only sized)."""
+def scan_shard(path: str, member_bytes: Counter | None = None, opts=None) -> list[dict]:
+    """The JSON metadata of every sample in one tar, read as a stream (local or s3://);
+    arrays are not read, only sized."""
     metas = []
-    with tarfile.open(path, "r:") as tar:
+    with storage.open_read(str(path), opts) as f, tarfile.open(fileobj=f, mode="r|") as tar:
         for member in tar:
             if not member.isfile():
                 continue
@@ -47,20 +80,35 @@ def scan_shard(path: Path, member_bytes: Counter | None = None) -> list[dict]:
     return metas
 
 
+def _shard_list(root: str, opts=None) -> tuple[dict | None, list[dict]]:
+    """(manifest or None, shards): without a manifest the tars under shards/ are listed and
+    their sizes read, so an unfinished or hand-copied output can still be inspected."""
+    manifest_uri = storage.join(root, "manifest.json")
+    if storage.exists(manifest_uri, opts):
+        manifest = json.loads(storage.read_bytes(manifest_uri, opts))
+        return manifest, manifest["shards"]
+    shard_dir = storage.join(root, "shards")
+    names = sorted(n for n in storage.listdir_names(shard_dir, opts) if n.endswith(".tar"))
+    if not names:
+        raise NotAnOutput(f"{root}: no manifest.json and no shards/*.tar, not an earlyfuse output")
+    return None, [{"name": n, "bytes": storage.size(storage.join(shard_dir, n), opts)} for n in names]
+
+
 def _is_pair(meta: dict) -> bool:
     """Image-text pairs start with their image right after <|begin_of_text|>."""
     imgs = meta.get("images", [])
     return bool(imgs) and imgs[0].get("token_offset") == 1
 
 
-def summarize(root: str | Path) -> dict:
-    root = Path(root)
-    manifest_path = root / "manifest.json"
-    if not manifest_path.is_file():
-        raise NotAnOutput(f"{root}: no manifest.json, not a finished earlyfuse output")
-    manifest = json.loads(manifest_path.read_text())
-    report_path = root / "report" / "stages.json"
-    report = json.loads(report_path.read_text()) if report_path.is_file() else {}
+def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=None) -> dict:
+    """Totals, tables and distributions of an output; shards are streamed in parallel and
+    reduced as they finish, so memory holds one row per sample, never a shard's bytes."""
+    root = str(root) if storage.is_s3(str(root)) else str(Path(root).resolve())
+    if not storage.is_s3(root) and not Path(root).is_dir():
+        raise NotAnOutput(f"{root}: no such folder")
+    manifest, shards = _shard_list(root, opts)
+    report_uri = storage.join(root, "report", "stages.json")
+    report = json.loads(storage.read_bytes(report_uri, opts)) if storage.exists(report_uri, opts) else {}
 
     by_lang: dict[str, Counter] = defaultdict(Counter)
     by_source: dict[str, Counter] = defaultdict(Counter)
@@ -70,22 +118,44 @@ def summarize(root: str | Path) -> dict:
     member_bytes: Counter = Counter()
     modality: Counter = Counter()
     image_tokens = n_frames = frame_tokens = 0
-    for shard in manifest["shards"]:
-        for meta in scan_shard(root / "shards" / shard["name"], member_bytes):
-            n = int(meta.get("n_tokens", 0))
-            lengths.append(n)
-            imgs = meta.get("images", [])
-            images_per_doc.append(len(imgs))
-            tiles_per_image.extend(int(m["n_tiles"]) for m in imgs)
-            image_tokens += int(meta.get("n_image_tokens", 0))
-            frames = [m for m in imgs if m.get("kind") == "frame"]
-            n_frames += len(frames)
-            frame_tokens += sum(int(m["n_tokens"]) for m in frames)
-            modality["video" if frames else "text" if not imgs
-                     else "image-text pair" if _is_pair(meta) else "interleaved"] += 1
-            for table, key in ((by_lang, meta.get("lang") or "und"), (by_source, meta.get("source") or "?")):
-                table[key]["documents"] += 1
-                table[key]["tokens"] += n
+    scanned = {"samples": 0, "tokens": 0, "images": 0, "tiles": 0}
+    shard_samples: list[int] = []
+
+    def scan(shard):
+        counts: Counter = Counter()
+        return scan_shard(storage.join(root, "shards", shard["name"]), counts, opts), counts
+
+    bar = _progress(len(shards)) if progress else None
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for metas, counts in _bounded_map(pool, scan, shards, window=4 * workers):
+            member_bytes.update(counts)
+            shard_samples.append(len(metas))
+            if bar:
+                bar()
+            for meta in metas:
+                n = int(meta.get("n_tokens", 0))
+                lengths.append(n)
+                imgs = meta.get("images", [])
+                images_per_doc.append(len(imgs))
+                tiles_per_image.extend(int(m["n_tiles"]) for m in imgs)
+                image_tokens += int(meta.get("n_image_tokens", 0))
+                frames = [m for m in imgs if m.get("kind") == "frame"]
+                n_frames += len(frames)
+                frame_tokens += sum(int(m["n_tokens"]) for m in frames)
+                scanned["samples"] += 1
+                scanned["tokens"] += n
+                scanned["images"] += len(imgs)
+                scanned["tiles"] += sum(int(m["n_tiles"]) for m in imgs)
+                modality["video" if frames else "text" if not imgs
+                         else "image-text pair" if _is_pair(meta) else "interleaved"] += 1
+                for table, key in ((by_lang, meta.get("lang") or "und"), (by_source, meta.get("source") or "?")):
+                    table[key]["documents"] += 1
+                    table[key]["tokens"] += n
+    has_manifest = manifest is not None
+    if manifest is None:
+        manifest = {"name": None, "shards": shards, "code_version": None, "vision": {},
+                    "tokenizer": {"spec": "unknown (no manifest)", "vocab_size": None},
+                    "totals": dict(scanned, shards=len(shards), bytes=sum(s["bytes"] for s in shards))}
     totals = dict(manifest["totals"])
     totals["image_tokens"] = image_tokens
     totals["videos"] = modality.get("video", 0)
@@ -103,6 +173,7 @@ def summarize(root: str | Path) -> dict:
               "reasons": s["reasons"]} for s in report.get("stages", [])]
     return {
         "path": str(root),
+        "has_manifest": has_manifest,
         "name": manifest.get("name"),
         "totals": totals,
         "languages": table(by_lang),
@@ -114,7 +185,7 @@ def summarize(root: str | Path) -> dict:
         "bytes_by_member": dict(sorted(member_bytes.items())),
         "vision": manifest.get("vision", {}),
         "shard_bytes": _percentiles([s["bytes"] for s in manifest["shards"]]),
-        "shard_samples": _percentiles([s["samples"] for s in manifest["shards"]]),
+        "shard_samples": _percentiles(shard_samples),
         "stages": drops,
         "part_drops": report.get("part_drops", {}),
         "dedup": report.get("dedup", {}),
