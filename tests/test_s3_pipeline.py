@@ -61,3 +61,12 @@ def test_sample_from_and_to_s3_with_faults_matches_local(sample_run, tmp_path):
         # Spark's checkpoints stayed local, next to where the job ran.
         assert list((tmp_path / ".earlyfuse-work").iterdir())
         assert not boto3.client("s3", endpoint_url=endpoint).list_multipart_uploads(Bucket=BUCKET).get("Uploads")
+        # Inspection works on the prefix as on a folder.
+        from pipelines.stats import summarize
+        from pipelines.verify import verify_output
+
+        stats = summarize(f"s3://{BUCKET}/out", opts=direct)
+        assert stats["totals"]["samples"] == result.manifest["totals"]["samples"]
+        assert stats["stages"] == [{k: s[k] for k in ("stage", "in", "kept", "rejected", "reasons")}
+                                   for s in result.stages]
+        assert verify_output(f"s3://{BUCKET}/out", opts=direct)["ok"]
