@@ -22,6 +22,7 @@ sample: setup
 	$(BIN)/earlyfuse stats out/sample
 
 test: setup
+	@bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -q
 
 bench: setup

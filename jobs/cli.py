@@ -56,7 +56,7 @@ def cmd_run(args) -> int:
         return _err(f"input error: {e}", EXIT_CONFIG)
     except EnvironmentError_ as e:
         return _err(str(e), EXIT_ENV)
-    except (PermissionError, FileNotFoundError) as e:
+    except OSError as e:  # unwritable, a file where a folder should be, S3 refusing writes
         return _err(f"cannot write output: {e}", EXIT_CONFIG)
     if args.json:
         print(json.dumps({"output": result.output, "totals": result.manifest["totals"],
@@ -103,6 +103,12 @@ def cmd_stats(args) -> int:
 
         verified = verify_output(args.path)
         s["verify"] = verified
+    if args.html:
+        from pipelines import storage
+        from pipelines.report_html import render
+
+        storage.write_bytes(args.html, render(s, args.top).encode("utf-8"))
+        print(f"wrote {args.html}", file=sys.stderr)
     if args.json:
         print(json.dumps(s, indent=2, ensure_ascii=False))
     else:
@@ -167,6 +173,7 @@ def print_stats(s: dict, top: int) -> None:
         if d.get("count"):
             t.add_row(name, *(fmt(d[k]) for k in ("min", "p10", "p50", "p90", "p99", "max")))
     console.print(t)
+    print_histograms(console, s.get("histograms") or {})
     t = Table(title="drops by stage", title_justify="left")
     for col in ("stage", "in", "kept", "rejected", "reasons"):
         t.add_column(col, justify="right" if col in ("in", "kept", "rejected") else "left")
@@ -177,7 +184,43 @@ def print_stats(s: dict, top: int) -> None:
     if s.get("part_drops"):
         console.print("parts dropped inside kept documents: "
                       + ", ".join(f"{k} {v}" for k, v in s["part_drops"].items()))
+    rates = s.get("dedup_rates") or {}
+    if rates:
+        console.print("dedup removed: " + ", ".join(
+            f"{k} {r['removed']:,} of {r['in']:,} ({100 * r['rate']:.1f}%)" for k, r in rates.items()))
     print_dedup(console, s.get("dedup") or {})
+
+
+HISTOGRAMS = (("tokens per sample", "tokens_per_sample", lambda v: f"{v:,.0f}"),
+              ("images per document", "images_per_doc", lambda v: f"{v:,.0f}"),
+              ("tiles per image", "tiles_per_image", lambda v: f"{v:,.0f}"),
+              ("shard size", "shard_bytes", lambda v: _human(int(v))))
+
+
+def bar_lines(edges: list[float], counts: list[int], fmt, discrete: bool = False, width: int = 40) -> list[str]:
+    """One text line per bin: its value or range, a bar scaled to the fullest bin, the count."""
+    if not counts:
+        return []
+    peak = max(counts) or 1
+    labels = [fmt(edges[i] + 0.5) if discrete else f"{fmt(edges[i])}-{fmt(edges[i + 1])}" for i in range(len(counts))]
+    pad = max(len(x) for x in labels)
+    eighths = " ▏▎▍▌▋▊▉"
+    out = []
+    for label, c in zip(labels, counts):
+        full, frac = divmod(round(8 * width * c / peak), 8)
+        bar = "█" * full + (eighths[frac] if frac else "")
+        out.append(f"  {label:>{pad}} │{bar:<{width}} {c:,}")
+    return out
+
+
+def print_histograms(console, hists: dict) -> None:
+    for title, key, fmt in HISTOGRAMS:
+        h = hists.get(key) or {}
+        if sum(h.get("counts", [])) == 0:
+            continue
+        console.print(f"[bold]{title}[/bold]")
+        for line in bar_lines(h["edges"], h["counts"], fmt, h.get("discrete", False)):
+            console.print(line, highlight=False, soft_wrap=True)
 
 
 DEDUP_KINDS = ("exact", "near", "images", "video")
@@ -239,10 +282,25 @@ def cmd_show(args) -> int:
     print(f"{shard}  {meta.get('id')}\nsource {meta.get('source')}  uri {meta.get('uri')}\n"
           f"lang {meta.get('lang')}{score}  {meta.get('n_tokens', 0):,} tokens "
           f"({meta.get('n_image_tokens', 0):,} image), {len(meta.get('images', []))} images\n")
+    signals = meta.get("signals") or {}
+    if signals:
+        print("signals:")
+        for group, items in _grouped(signals).items():
+            print(f"  {group}: " + ", ".join(f"{k} {v:g}" for k, v in items))
+        print()
     print(text)
     if files:
         print(f"\nwrote {len(files)} PNG files to {args.out}", file=sys.stderr)
     return 0
+
+
+def _grouped(signals: dict) -> dict[str, list]:
+    """`gopher.word_count` -> {"gopher": [("word_count", v)]}, groups in first-seen order."""
+    groups: dict[str, list] = {}
+    for k in sorted(signals):
+        group, _, name = k.partition(".")
+        groups.setdefault(group if name else "other", []).append((name or k, signals[k]))
+    return groups
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -260,6 +318,8 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("stats", help="summarise a finished output folder")
     s.add_argument("path")
     s.add_argument("--json", action="store_true", help="machine-readable output")
+    s.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report with plots "
+                                                  "(a local path or s3:// URI)")
     s.add_argument("--top", type=int, default=20, help="rows per table before the tail (default 20)")
     s.add_argument("--verify", action="store_true",
                    help="check every shard against the manifest (sha256, tar, samples, tokens, tiles); "

@@ -55,6 +55,24 @@ def _percentiles(values: list[int]) -> dict:
             **{k: round(float(v), 1) for k, v in zip(("min", "p10", "p50", "p90", "p99", "max"), q)}}
 
 
+def _histogram(values: list[int], log: bool, bins: int = 12) -> dict:
+    """Counts per bin. Log-spaced for long-tailed sizes (tokens, bytes); one bin per value
+    for small counts (images per document, tiles per image) while they fit in `bins`."""
+    if not values:
+        return {"edges": [], "counts": [], "discrete": False}
+    a = np.asarray(values, dtype=np.float64)
+    lo, hi = float(a.min()), float(a.max())
+    discrete = not log and hi - lo + 1 <= bins
+    if discrete:
+        edges = np.arange(lo, hi + 2) - 0.5
+    elif log and lo > 0 and hi / lo > 4:
+        edges = np.geomspace(lo, hi * (1 + 1e-9), bins + 1)
+    else:
+        edges = np.linspace(lo, hi + (1 if hi == lo else 0), bins + 1)
+    counts, edges = np.histogram(a, bins=edges)
+    return {"edges": [round(float(e), 2) for e in edges], "counts": counts.tolist(), "discrete": discrete}
+
+
 def member_kind(name: str) -> str:
     """`<key>.tokens.npy` -> tokens, `<key>.tiles.npy` -> tiles, `<key>.tile_0003.png` -> tiles."""
     ext = name.split(".", 1)[1] if "." in name else ""
@@ -92,6 +110,18 @@ def _shard_list(root: str, opts=None) -> tuple[dict | None, list[dict]]:
     if not names:
         raise NotAnOutput(f"{root}: no manifest.json and no shards/*.tar, not an earlyfuse output")
     return None, [{"name": n, "bytes": storage.size(storage.join(shard_dir, n), opts)} for n in names]
+
+
+def dedup_rates(stages: list[dict]) -> dict:
+    """Share of the documents entering each dedup stage that it removed, and of all dedup."""
+    rows = {st["stage"].removeprefix("dedup_"): {"in": st["in"], "removed": st["rejected"],
+                                                 "rate": round(st["rejected"] / st["in"], 4) if st["in"] else 0.0}
+            for st in stages if st["stage"].startswith("dedup")}
+    if rows:
+        first = next(iter(rows.values()))["in"]
+        removed = sum(r["removed"] for r in rows.values())
+        rows["total"] = {"in": first, "removed": removed, "rate": round(removed / first, 4) if first else 0.0}
+    return rows
 
 
 def _is_pair(meta: dict) -> bool:
@@ -169,6 +199,11 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
                  "share": round(v["documents"] / n_docs, 4)} for k, v in d.items()]
         return sorted(rows, key=lambda r: (-r["documents"], r["name"]))
 
+    shard_bytes = [s["bytes"] for s in manifest["shards"]]
+    histograms = {"tokens_per_sample": _histogram(lengths, log=True),
+                  "images_per_doc": _histogram(images_per_doc, log=False),
+                  "tiles_per_image": _histogram(tiles_per_image, log=False),
+                  "shard_bytes": _histogram(shard_bytes, log=True)}
     drops = [{"stage": s["stage"], "in": s["in"], "kept": s["kept"], "rejected": s["rejected"],
               "reasons": s["reasons"]} for s in report.get("stages", [])]
     return {
@@ -184,11 +219,13 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
         "tiles_per_image": _percentiles(tiles_per_image),
         "bytes_by_member": dict(sorted(member_bytes.items())),
         "vision": manifest.get("vision", {}),
-        "shard_bytes": _percentiles([s["bytes"] for s in manifest["shards"]]),
+        "shard_bytes": _percentiles(shard_bytes),
+        "histograms": histograms,
         "shard_samples": _percentiles(shard_samples),
         "stages": drops,
         "part_drops": report.get("part_drops", {}),
         "dedup": report.get("dedup", {}),
+        "dedup_rates": dedup_rates(drops),
         "tokenizer": {k: manifest["tokenizer"].get(k) for k in ("spec", "vocab_size")},
         "code_version": manifest.get("code_version"),
     }

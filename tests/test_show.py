@@ -48,6 +48,12 @@ def test_show_page_with_images_writes_tiles_and_reassembled_images(sample_run, t
     first = text.index("[image 1:")
     assert len(text[:first].strip()) > 20 and len(text[text.rindex("]") + 1:].strip()) > 20
     assert "<|" not in text  # special tokens are markers, never raw
+    # The quality signals measured upstream travel with the sample and are shown.
+    sig = shown["meta"]["signals"]
+    assert sig["langid.score"] == pytest.approx(meta["lang_score"], abs=1e-4)
+    assert any(k.startswith(("gopher", "c4", "fineweb")) for k in sig), sorted(sig)
+    plain = show(out, "--key", meta["id"])
+    assert plain.returncode == 0 and "signals:" in plain.stdout and "\n  langid: " in plain.stdout
     tiles = sorted((tmp_path / "png").glob("image*-tile*.png"))
     assert len(tiles) == sum(i["n_tiles"] for i in meta["images"])
     for n, img in enumerate(meta["images"], 1):

@@ -104,6 +104,7 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
             base = offsets[0]
             cols = {c: batch.column(c).to_pylist() for c in ("id", "source", "uri", "lang", "lang_score")}
             image_meta = batch.column("image_meta").to_pylist()
+            signals = batch.column("signals").to_pylist()
             images = batch.column("images")
             for i in range(batch.num_rows):
                 ids = values[offsets[i] - base: offsets[i + 1] - base]
@@ -111,6 +112,8 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
                 meta["n_tokens"] = int(len(ids))
                 meta["images"] = json.loads(image_meta[i])
                 meta["n_image_tokens"] = sum(m["n_tokens"] for m in meta["images"])
+                # Rounded: the quality signals travel with the sample for reweighting and `show`.
+                meta["signals"] = {k: round(v, 4) for k, v in signals[i] or ()}
                 files = {"tokens.npy": npy_bytes(ids), "json": sample_json(meta)}
                 if meta["images"]:
                     files.update(image_members(images[i].as_py(), meta["images"], images_cfg))

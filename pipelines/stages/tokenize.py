@@ -17,10 +17,11 @@ import pyarrow as pa
 from pipelines.stage import Stage
 
 TOKENS_DDL = ("id string, source string, uri string, lang string, lang_score double, "
-              "tokens array<int>, n_tokens int, images array<binary>, image_meta string")
+              "signals map<string,double>, tokens array<int>, n_tokens int, images array<binary>, image_meta string")
 TOKENS_ARROW = pa.schema([
     ("id", pa.string()), ("source", pa.string()), ("uri", pa.string()),
     ("lang", pa.string()), ("lang_score", pa.float64()),
+    ("signals", pa.map_(pa.string(), pa.float64())),
     ("tokens", pa.list_(pa.int32())), ("n_tokens", pa.int32()),
     ("images", pa.list_(pa.binary())), ("image_meta", pa.string()),
 ])
@@ -99,7 +100,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch
     flat = np.concatenate(streams).astype(np.int32) if streams else np.zeros(0, np.int32)
     return pa.RecordBatch.from_arrays(
         [batch.column("id"), batch.column("source"), batch.column("uri"), batch.column("lang"),
-         batch.column("lang_score"), pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)),
+         batch.column("lang_score"), batch.column("signals"), pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)),
          pa.array(lengths), pa.array(images, pa.list_(pa.binary())), pa.array(metas, pa.string())],
         schema=TOKENS_ARROW,
     )
@@ -107,7 +108,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch
 
 class Tokenize(Stage):
     name = "tokenize"
-    reads = ("parts", "lang")
+    reads = ("parts", "lang", "signals")
     writes = ("tokens", "n_tokens", "images", "image_meta")
 
     def __init__(self, spec: str, part_separator: str = "\n\n"):
