@@ -160,7 +160,7 @@ def main(argv=None) -> int:
         return _err(f"input error: {e}", EXIT_CONFIG)
     except ConfigError as e:
         return _err(f"config error: {e}", EXIT_CONFIG)
-    except (PermissionError, FileNotFoundError) as e:
+    except OSError as e:  # unwritable, a file where a folder should be, S3 refusing writes
         return _err(f"cannot write output: {e}", EXIT_CONFIG)
     except Exception as e:  # noqa: BLE001 - one line for the user, the trace for the logs
         traceback.print_exc()

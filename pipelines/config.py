@@ -182,6 +182,8 @@ class VideoConfig:
     min_duration: float = 0.0
     max_duration: float = 4 * 3600.0
     min_side: int = 32
+    # The decoder holds whole frames before scaling: larger frames are rejected from the header.
+    max_pixels: int = 64_000_000
     max_file_bytes: int = 4 * 1024 ** 3
     threads: int = 0
     jpeg_quality: int = 95
@@ -371,8 +373,8 @@ def _validate(cfg: Config, src: str) -> None:
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
-    if v.fps <= 0 or v.max_frames < 1 or v.frame_max_tiles < 1 or v.max_side < 14:
-        raise ConfigError(f"{src}: video.fps must be > 0, video.max_frames and frame_max_tiles >= 1, "
+    if v.fps <= 0 or v.max_frames < 1 or v.frame_max_tiles < 1 or v.max_side < 14 or v.max_pixels < 1:
+        raise ConfigError(f"{src}: video.fps must be > 0, video.max_frames, frame_max_tiles and max_pixels >= 1, "
                           "video.max_side >= 14")
     if cfg.dedup.order_by not in ("id", "uri", "source"):
         raise ConfigError(f"{src}: dedup.order_by must be one of id, uri, source")

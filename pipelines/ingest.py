@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Iterator
 
 import pyarrow as pa
 
-import os
-
 from pipelines import storage
 from pipelines.config import InputConfig
-from pipelines.faults import maybe_fail
+from pipelines.faults import InjectedFault, maybe_fail
+from pipelines.readers import stable_id
 from pipelines.readers.documents import read_jsonl, read_parquet
 from pipelines.readers.images import IMAGE_EXTS, read_image_file, read_webdataset_tar
 from pipelines.readers.videos import VIDEO_EXTS, read_video_file
 from pipelines.readers.warc import read_warc
-from pipelines.schema import RECORD_DDL, records_to_batch
+from pipelines.schema import RECORD_DDL, record, records_to_batch
 from pipelines.stage import Stage
-from pipelines.storage import InputNotFound, list_files
+from pipelines.storage import InputNotFound, StorageError, list_files
 
 
 # Formats whose files are small units are read many files to a task.
@@ -53,6 +53,35 @@ def read_file(path: str, relpath: str, inp: InputConfig) -> Iterator[dict]:
             raise ValueError(f"unknown input format {inp.format}")
 
 
+def retryable(e: BaseException) -> bool:
+    """I/O failures fail the task so Spark retries it; anything else a reader raises is a
+    property of the file's bytes, which a retry cannot change. Decoders reuse OSError for
+    bad bytes (gzip.BadGzipFile, PIL's UnidentifiedImageError) but without an errno."""
+    if isinstance(e, (InjectedFault, MemoryError, ConnectionError, TimeoutError, StorageError)):
+        return True
+    if type(e).__module__.split(".")[0] == "av":  # FFmpeg's codes ride on OSError
+        return False
+    return isinstance(e, OSError) and isinstance(e.errno, int) and e.errno > 0
+
+
+def guarded(records: Iterator[dict], source: str, relpath: str) -> Iterator[dict]:
+    """A reader's records; if it breaks on an input it did not foresee, the rest of that file
+    becomes one `ingest:reader_error` rejection (the exception named in the log) instead of
+    a dead task and a failed job. What was read before the error stays counted."""
+    n = 0
+    try:
+        for rec in records:
+            n += 1
+            yield rec
+    except Exception as e:  # noqa: BLE001 - the point is to contain what nobody foresaw
+        if retryable(e):
+            raise
+        print(f"earlyfuse: {source}:{relpath}: reader failed after {n} records: "
+              f"{type(e).__name__}: {str(e)[:200]}", file=sys.stderr)
+        yield record(stable_id(source, relpath, -1 - n), source, f"{relpath}#reader_error", [],
+                     status="ingest:reader_error")
+
+
 def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, InputConfig],
                        batch_rows: int, counter=None, storage_opts=None) -> Iterator[pa.RecordBatch]:
     if storage_opts is not None:
@@ -63,7 +92,7 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
             inp = inputs[task["source"]]
             rows = []
             for path, rel in zip(task["paths"], task["relpaths"]):
-                for rec in read_file(path, rel, inp):
+                for rec in guarded(read_file(path, rel, inp), inp.name, rel):
                     rows.append(rec)
                     if len(rows) >= batch_rows:
                         yield records_to_batch(rows)
@@ -81,8 +110,10 @@ class Ingest(Stage):
     reads = ()
     writes = ("id", "source", "uri", "parts", "status")
 
-    def __init__(self, inputs: list[InputConfig], batch_rows: int = 512, counter=None, storage_opts=None):
+    def __init__(self, inputs: list[InputConfig], batch_rows: int = 512, counter=None, storage_opts=None,
+                 tasks: list[dict] | None = None):
         self.inputs = inputs
+        self.tasks = tasks  # a plan listed earlier, so the inputs are listed once
         self.batch_rows = batch_rows
         self.counter = counter  # a Spark accumulator of records read, for progress
         self.storage_opts = storage_opts
@@ -102,7 +133,7 @@ class Ingest(Stage):
 
     def apply(self, spark):
         """Takes the session (ingest has no input DataFrame) and returns the records."""
-        tasks = self.plan()
+        tasks = self.tasks if self.tasks is not None else self.plan()
         by_name = {i.name: i for i in self.inputs}
         batch_rows, counter, opts = self.batch_rows, self.counter, self.storage_opts
         files = spark.createDataFrame(tasks, "source string, paths array<string>, relpaths array<string>")

@@ -23,7 +23,7 @@ from pipelines.output import MANIFEST, Output, fingerprint
 from pipelines.progress import Progress
 from pipelines.report import stage_counts
 from pipelines.schema import KEEP
-from pipelines.spark import get_session
+from pipelines.spark import check_java, get_session
 from pipelines.sparkstats import last_stage_id, shuffle_since
 from pipelines.stages.dedup_exact import ExactDedup
 from pipelines.stages.dedup_images import ImageDedup
@@ -52,9 +52,9 @@ class RunResult:
     resumed: list[str] = field(default_factory=list)
 
 
-def record_stages(cfg: Config, counter=None, storage_opts=None) -> list:
+def record_stages(cfg: Config, counter=None, storage_opts=None, tasks=None) -> list:
     """The per-record stages in order; each is skipped when disabled in config."""
-    stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter, storage_opts)]
+    stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter, storage_opts, tasks)]
     if any(i.format == "warc" for i in cfg.inputs):
         stages.append(ResolveImages())
     if cfg.urlfilter.enabled:
@@ -114,7 +114,12 @@ def _text_preview():
 def run_pipeline(cfg: Config, spark=None) -> RunResult:
     from pyspark.sql import functions as F
 
+    if spark is None:
+        check_java()
     out = Output(cfg)
+    # Inputs are listed before the output is touched: a typo in a path leaves the last
+    # finished output as it was.
+    tasks = Ingest(cfg.inputs, storage_opts=out.opts).plan()
     resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume)
     spark = spark or get_session(cfg)
     progress = Progress(spark, enabled=cfg.run.progress)
@@ -126,7 +131,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     else:
         with progress.phase("ingest+filter"):
             df = None
-            for stage in record_stages(cfg, progress.records, out.opts):
+            for stage in record_stages(cfg, progress.records, out.opts, tasks):
                 df = stage.apply(spark if df is None else df)
             df.write.mode("overwrite").parquet(out.work_path("filtered"))
 

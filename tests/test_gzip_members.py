@@ -47,3 +47,20 @@ def test_garbage_between_members():
     a, b = members(b"alpha", b"bravo")
     got = list(iter_members(io.BytesIO(a + b"garbage!" + b), max_bytes=1000))
     assert [m if isinstance(m, bytes) else m.reason for _, m in got] == [b"alpha", "not_gzip", b"bravo"]
+
+
+def test_decompression_bomb_is_rejected_with_bounded_memory():
+    """300 MB of zeros in 290 KB of gzip: rejected, with memory near the cap, not the bomb."""
+    import gzip
+    import io
+    import tracemalloc
+
+    bomb = gzip.compress(b"\0" * 300_000_000, 9) + gzip.compress(b"WARC/1.0 next")
+    tracemalloc.start()
+    try:
+        got = list(iter_members(io.BytesIO(bomb), 4_000_000))
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert [m.reason if isinstance(m, MemberError) else m for _, m in got] == ["record_too_large", b"WARC/1.0 next"]
+    assert peak < 12_000_000, peak

@@ -14,7 +14,7 @@ import pytest
 from pipelines import storage
 from pipelines.storage import StorageOptions
 from tests.conftest import ROOT
-from tests.s3_util import Fault, FaultyProxy, moto_server
+from tests.s3_util import FAKE_ENV, Fault, FaultyProxy, moto_server
 
 pytestmark = pytest.mark.spark
 
@@ -45,7 +45,8 @@ def test_sample_from_and_to_s3_with_faults_matches_local(sample_run, tmp_path):
                                   capture_output=True, text=True, cwd=tmp_path, env=env, timeout=900)
             assert proc.returncode == 0, proc.stderr[-3000:]
             assert proxy.total_injected() > 10, proxy.injected
-            assert "earlyfuse/test+Secret" not in proc.stdout + proc.stderr
+            assert not [k for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")
+                        if FAKE_ENV[k] in proc.stdout + proc.stderr]
 
         manifest = json.loads(storage.read_bytes(f"s3://{BUCKET}/out/manifest.json", direct))
         assert [(s["name"], s["sha256"]) for s in manifest["shards"]] == \
@@ -70,3 +71,11 @@ def test_sample_from_and_to_s3_with_faults_matches_local(sample_run, tmp_path):
         assert stats["stages"] == [{k: s[k] for k in ("stage", "in", "kept", "rejected", "reasons")}
                                    for s in result.stages]
         assert verify_output(f"s3://{BUCKET}/out", opts=direct)["ok"]
+        # No credential in any object written (manifest, report, rejected rows, shards) nor
+        # in the local work folder (checkpoints, run.json): they travel only in the environment.
+        secrets = [FAKE_ENV[k].encode() for k in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN")]
+        written = [storage.read_bytes(uri, direct) for uri, _ in storage.list_files(f"s3://{BUCKET}/out", direct)]
+        written += [p.read_bytes() for p in (tmp_path / ".earlyfuse-work").rglob("*") if p.is_file()]
+        assert len(written) > 10
+        leaked = [s for s in secrets for blob in written if s in blob]
+        assert not leaked, leaked

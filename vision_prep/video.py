@@ -70,6 +70,7 @@ REASONS = (
     "too_short",        # duration < min_duration
     "too_long",         # duration > max_duration
     "too_small",        # shorter side < min_side pixels
+    "too_many_pixels",  # frame area > max_pixels, from the header (before any frame is decoded)
     "too_large_file",   # file size > max_file_bytes (checked before opening)
     "empty",            # zero bytes
 )
@@ -78,6 +79,10 @@ MODES = ("exact", "keyframe")
 # Bounds the memory of one call: frames are HxWx3 uint8, and callers wanting more than this per
 # video should use max_side or sample fewer.
 MAX_FRAMES_LIMIT = 256
+# The decoder holds whole frames (and its reference frames) before any scaling: a frame
+# larger than this is a memory bomb, rejected from the header. Same cap as still images
+# (vision_prep.decode.MAX_PIXELS); 8K UHD is 33 Mpx.
+MAX_PIXELS = 64_000_000
 
 # Without a keyframe index, seek only for jumps longer than this or than the longest keyframe
 # interval seen so far; shorter jumps land on a keyframe we have already passed.
@@ -173,14 +178,15 @@ def sample_frames(path_or_file: Source, fps: float = 1.0, max_frames: int = 48,
                   mode: str = "exact", max_side: int | None = None, threads: int = 0,
                   min_duration: float = 0.0, max_duration: float | None = None,
                   min_side: int = 0, max_file_bytes: int | None = None,
+                  max_pixels: int | None = MAX_PIXELS,
                   ) -> tuple[VideoInfo, list[SampledFrame]]:
     """Sample frames at the `target_times` of the video (`fps`, at most `max_frames`).
 
     Exact mode returns one frame per target, in target order (targets landing on the same
     frame share its array); keyframe mode returns each distinct keyframe once, with the first
     target it answers. A file cut short returns fewer frames. `max_side` caps the longer side
-    of the returned images (aspect kept, never upscaled). File objects are read from their
-    start. Invalid arguments raise ValueError; unusable videos raise `VideoRejected`.
+    of the returned images (aspect kept, never upscaled); `max_pixels` caps the stored frame
+    area, checked before decoding. File objects are read from their start. Invalid arguments raise ValueError; unusable videos raise `VideoRejected`.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}")
@@ -189,7 +195,7 @@ def sample_frames(path_or_file: Source, fps: float = 1.0, max_frames: int = 48,
     src, nbytes = _prepare(path_or_file, max_file_bytes)
     container, stream, info = _open(src, nbytes)
     try:
-        _check_limits(info, min_duration, max_duration, min_side)
+        _check_limits(info, min_duration, max_duration, min_side, max_pixels)
         _configure(stream, threads)
         start = _start_seconds(stream)
         # A container claiming zero duration may still hold a frame: ask for the first one.
@@ -311,7 +317,9 @@ def _start_seconds(stream) -> float:
 
 
 def _check_limits(info: VideoInfo, min_duration: float, max_duration: float | None,
-                  min_side: int) -> None:
+                  min_side: int, max_pixels: int | None = None) -> None:
+    if max_pixels is not None and info.width * info.height > max_pixels:
+        raise VideoRejected("too_many_pixels", f"{info.width}x{info.height} > {max_pixels} pixels")
     if info.duration < min_duration:
         raise VideoRejected("too_short", f"{info.duration:.3f} s < {min_duration} s")
     if max_duration is not None and info.duration > max_duration:

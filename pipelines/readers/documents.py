@@ -20,11 +20,11 @@ def _reject(source, relpath, offset, reason, uri=None):
 def _doc(source, relpath, offset, obj, inp) -> dict:
     if not isinstance(obj, dict):
         return _reject(source, relpath, offset, "not_an_object")
-    text = obj.get(inp.text_field)
-    if not isinstance(text, str):
-        return _reject(source, relpath, offset, "missing_text")
     uri = obj.get(inp.url_field)
     uri = str(uri) if uri else f"{relpath}#{offset}"
+    text = obj.get(inp.text_field)
+    if not isinstance(text, str):
+        return _reject(source, relpath, offset, "missing_text", uri)
     if not text.strip():
         return _reject(source, relpath, offset, "no_text", uri)
     meta = {}
@@ -33,18 +33,37 @@ def _doc(source, relpath, offset, obj, inp) -> dict:
     return record(stable_id(source, relpath, offset), source, uri, [text_part(text, **meta)])
 
 
+def _lines(stream, limit: int) -> Iterator[tuple[bytes | None, int]]:
+    """(line, length) per line; a line longer than `limit` is (None, length), read past in
+    pieces and never held whole."""
+    while True:
+        raw = stream.readline(limit + 1)
+        if not raw:
+            return
+        if len(raw) <= limit or raw.endswith(b"\n"):
+            yield raw, len(raw)
+            continue
+        n = len(raw)
+        while not raw.endswith(b"\n"):
+            raw = stream.readline(1 << 20)
+            if not raw:
+                break
+            n += len(raw)
+        yield None, n
+
+
 def read_jsonl(f: BinaryIO, source: str, relpath: str, inp) -> Iterator[dict]:
     stream = f
     if relpath.endswith(".gz"):
         stream = gzip.GzipFile(fileobj=f)
     offset = 0
     try:
-        for raw in stream:
-            line_offset, offset = offset, offset + len(raw)
-            if not raw.strip():
-                continue
-            if len(raw) > inp.max_record_bytes:
+        for raw, n in _lines(stream, inp.max_record_bytes):
+            line_offset, offset = offset, offset + n
+            if raw is None:
                 yield _reject(source, relpath, line_offset, "record_too_large")
+                continue
+            if not raw.strip():
                 continue
             try:
                 line = raw.decode("utf-8")
@@ -57,9 +76,10 @@ def read_jsonl(f: BinaryIO, source: str, relpath: str, inp) -> Iterator[dict]:
                 yield _reject(source, relpath, line_offset, "bad_json")
                 continue
             yield _doc(source, relpath, line_offset, obj, inp)
-    except (OSError, EOFError, zlib.error):
-        # gzip.BadGzipFile is an OSError: the rest of this file cannot be read.
-        yield _reject(source, relpath, offset, "corrupt_gzip")
+    except (OSError, EOFError, zlib.error) as e:
+        # gzip.BadGzipFile is an OSError: the rest of this file cannot be read. A stream that
+        # ends before its end-of-stream marker (a cut download) is EOFError.
+        yield _reject(source, relpath, offset, "truncated_gzip" if isinstance(e, EOFError) else "corrupt_gzip")
 
 
 def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".") -> Iterator[dict]:
@@ -81,13 +101,17 @@ def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".
         return
     cols = [c for c in (inp.text_field, inp.id_field, inp.url_field, image_col) if c and c in names]
     row = 0
-    for batch in pf.iter_batches(batch_size=256, columns=cols):
-        for obj in batch.to_pylist():
-            if image_col:
-                yield _pair(source, relpath, row, obj, inp, base_dir)
-            else:
-                yield _doc(source, relpath, row, obj, inp)
-            row += 1
+    try:
+        for batch in pf.iter_batches(batch_size=256, columns=cols):
+            for obj in batch.to_pylist():
+                if image_col:
+                    yield _pair(source, relpath, row, obj, inp, base_dir)
+                else:
+                    yield _doc(source, relpath, row, obj, inp)
+                row += 1
+    except Exception:  # noqa: BLE001 - damaged pages or an undecodable value: the rest is lost
+        # Rows read so far stay; the unreadable rest is one rejection (its id is the next row's).
+        yield _reject(source, relpath, row, "bad_parquet")
 
 
 def _pair(source, relpath, offset, obj, inp, base_dir) -> dict:

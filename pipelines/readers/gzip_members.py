@@ -11,6 +11,7 @@ from typing import BinaryIO, Iterator
 
 MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 16
+OUT_STEP = 1 << 20
 
 
 class MemberError(Exception):
@@ -74,15 +75,20 @@ def iter_members(f: BinaryIO, max_bytes: int) -> Iterator[tuple[int, bytes | Mem
         while True:
             raw += data
             try:
-                piece = d.decompress(data)
+                # Output is bounded per call: 64 KB of a bomb can inflate to 64 MB at once.
+                while True:
+                    piece = d.decompress(data, OUT_STEP)
+                    size += len(piece)
+                    if size <= max_bytes:
+                        out += piece
+                    else:
+                        out = bytearray()
+                    data = d.unconsumed_tail
+                    if not data or d.eof:
+                        break
             except zlib.error as e:
                 error = MemberError("corrupt_gzip", str(e))
                 break
-            size += len(piece)
-            if size <= max_bytes:
-                out += piece
-            else:
-                out = bytearray()
             if d.eof:
                 break
             data = f.read(CHUNK) if not eof else b""

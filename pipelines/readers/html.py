@@ -18,24 +18,40 @@ _MARK_RE = re.compile(r"qzEFIMGq(\d+)qz")
 
 
 def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
-    """Bytes -> (text, how): the declared charset if it decodes, else UTF-8, else cp1252.
+    """Bytes -> (text, how): UTF-8 if the bytes are valid UTF-8, else the declared charset
+    if it decodes, else UTF-8 with replacement characters, or cp1252 for a page with no
+    valid multi-byte UTF-8 sequence at all.
 
-    A wrong declaration is common on the web; trying it strictly first and falling back
-    keeps one bad header from turning a page into mojibake or an error.
+    A wrong declaration is common on the web: non-ASCII text that is valid UTF-8 is
+    practically never meant as Latin-1 or cp1252 (whose accented letters are not valid
+    UTF-8 sequences), so UTF-8 goes first unless a UTF-16/32 charset is declared; a page
+    declared UTF-8 whose accented letters are all invalid UTF-8 is a legacy single-byte
+    page. Trying strictly and falling back keeps one bad header from turning a page into
+    mojibake or an error.
     """
-    candidates = []
+    declared = []
     if header_charset:
-        candidates.append(header_charset.strip().lower())
+        declared.append(header_charset.strip().lower())
     m = _META_CHARSET.search(body[:4096])
     if m:
-        candidates.append(m.group(1).decode("ascii").lower())
-    candidates += ["utf-8"]
-    for enc in candidates:
+        declared.append(m.group(1).decode("ascii").lower())
+    if not any(d.replace("-", "").replace("_", "").startswith(("utf16", "utf32", "ucs")) for d in declared):
+        try:
+            return body.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    for enc in declared:
         try:
             return body.decode(enc), enc
         except (LookupError, UnicodeDecodeError):
             continue
-    return body.decode("utf-8", errors="replace"), "utf-8-replace"
+    text = body.decode("utf-8", errors="replace")
+    if not any(ord(c) > 127 and c != "\ufffd" for c in text):
+        try:
+            return body.decode("cp1252"), "cp1252"
+        except UnicodeDecodeError:
+            pass
+    return text, "utf-8-replace"
 
 
 def extract_parts(html: str, with_images: bool = True) -> list[tuple[str, object]]:

@@ -69,9 +69,11 @@ def _split_name(name: str) -> tuple[str, str]:
 def read_webdataset_tar(f: BinaryIO, source: str, relpath: str, max_bytes: int) -> Iterator[dict]:
     """Stream a tar once; samples are runs of consecutive members sharing a key."""
     key, files, start = None, {}, 0
+    end = 0  # where the next member's header starts: no sample has that offset yet
     try:
         with tarfile.open(fileobj=f, mode="r|*") as tar:
             for member in tar:
+                end = tar.offset
                 if not member.isfile():
                     continue
                 k, ext = _split_name(member.name)
@@ -81,14 +83,17 @@ def read_webdataset_tar(f: BinaryIO, source: str, relpath: str, max_bytes: int) 
                     key, files, start = k, {}, member.offset
                 if member.size > max_bytes:
                     # Not read: the member counts as its own rejection, the sample goes on.
-                    yield _reject(source, relpath, member.offset, "record_too_large", f"{relpath}#{k}")
+                    # (At its data offset: its header offset may be the sample's own id.)
+                    yield _reject(source, relpath, member.offset_data, "record_too_large", f"{relpath}#{k}")
                     continue
                 files[ext] = tar.extractfile(member).read()
     except (tarfile.TarError, EOFError, OSError) as e:
         if key is not None and files:
             yield pair_record(source, relpath, start, key, files, max_bytes)
             key = None
-        yield _reject(source, relpath, start, "corrupt_tar" if not isinstance(e, EOFError) else "truncated_tar")
+        # Streamed, tarfile says a tar ends too soon with ReadError("unexpected end of data").
+        cut = isinstance(e, EOFError) or "unexpected end of data" in str(e)
+        yield _reject(source, relpath, max(start, end), "truncated_tar" if cut else "corrupt_tar")
         return
     if key is not None:
         yield pair_record(source, relpath, start, key, files, max_bytes)

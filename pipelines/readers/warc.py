@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from typing import BinaryIO, Iterator
 
 from warcio.archiveiterator import ArchiveIterator
@@ -22,6 +23,15 @@ from pipelines.schema import image_part, record, text_part
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 # Image responses are not documents; they are the pixels of the pages that show them.
 RESOURCE_STATUS = "ingest:image_resource"
+# An ARC (v1) record header: `<url> <ip> <14-digit date> <mime> <length>`. warcio reads any
+# line of text as one (arc2warc), so bytes that start neither like this nor with `WARC/`
+# are one bad record, not a response per line of garbage.
+_ARC_HEADER = re.compile(rb"[A-Za-z][A-Za-z0-9+.-]*:\S* \S+ \d{14} \S+ \d+\r?\n")
+
+
+def looks_like_archive(head: bytes) -> bool:
+    head = head.lstrip(b"\r\n")
+    return head.startswith(b"WARC/") or _ARC_HEADER.match(head) is not None
 
 
 def _reject(source: str, relpath: str, offset: int, uri: str, reason: str) -> dict:
@@ -94,13 +104,6 @@ def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: i
     return record(rid, source, uri, parts)
 
 
-def _records_in(stream: BinaryIO):
-    try:
-        yield from ArchiveIterator(stream, arc2warc=True)
-    except ArchiveLoadFailed:
-        return
-
-
 def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,
               image_root: str = "") -> Iterator[dict]:
     head = f.read(3)
@@ -112,23 +115,40 @@ def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,
         if isinstance(member, MemberError):
             yield _reject(source, relpath, offset, f"{relpath}#{offset}", member.reason)
             continue
+        if not looks_like_archive(member[:4096]):
+            yield _reject(source, relpath, offset, f"{relpath}#{offset}", "bad_warc_record")
+            continue
+        n = 0
         try:
-            for rec in _records_in(io.BytesIO(member)):
+            for rec in ArchiveIterator(io.BytesIO(member), arc2warc=True):
+                n += 1
                 if rec.rec_type == "response":
                     yield response_to_record(rec, source, relpath, offset, max_bytes, image_root)
         except Exception as e:  # a malformed record inside a good gzip member
-            yield _reject(source, relpath, offset, f"{relpath}#{offset}",
-                          "bad_warc_record" if not isinstance(e, MemoryError) else "record_too_large")
+            # Bytes after a record that was read are noise in its member, not another unit.
+            if n == 0 or not isinstance(e, ArchiveLoadFailed):
+                yield _reject(source, relpath, offset, f"{relpath}#{offset}",
+                              "bad_warc_record" if not isinstance(e, MemoryError) else "record_too_large")
 
 
 def _read_plain(f: BinaryIO, source: str, relpath: str, max_bytes: int,
                 image_root: str = "") -> Iterator[dict]:
     # warcio's record offset is only known once the record has been read, so plain files
     # use the record's ordinal position as its offset; ids stay stable all the same.
+    head = f.read(4096)
+    f.seek(0)
+    if not head:
+        return  # an empty file holds no record
+    if not looks_like_archive(head):
+        yield _reject(source, relpath, 0, relpath, "bad_warc_record")
+        return
     it = ArchiveIterator(f, arc2warc=True)
+    n = 0
     try:
         for n, rec in enumerate(it):
             if rec.rec_type == "response":
                 yield response_to_record(rec, source, relpath, n, max_bytes, image_root)
     except ArchiveLoadFailed:
-        yield _reject(source, relpath, 0, relpath, "bad_warc_record")
+        # The rest of the file cannot be read: one rejection, at the next ordinal, so its
+        # id is not the id of a record read before it.
+        yield _reject(source, relpath, n + 1, f"{relpath}#{n + 1}", "bad_warc_record")

@@ -61,7 +61,8 @@ def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str |
             info, frames = sample_frames(
                 path, fps=cfg.fps, max_frames=cfg.max_frames, mode=cfg.mode,
                 max_side=cfg.max_side, threads=cfg.threads, min_duration=cfg.min_duration,
-                max_duration=cfg.max_duration, min_side=cfg.min_side, max_file_bytes=cfg.max_file_bytes)
+                max_duration=cfg.max_duration, min_side=cfg.min_side, max_file_bytes=cfg.max_file_bytes,
+                max_pixels=cfg.max_pixels)
     except VideoRejected as e:
         return parts, e.reason, {}
     except (FileNotFoundError, storage.InputNotFound):
