@@ -26,9 +26,12 @@ test: setup
 	$(BIN)/python -m pytest -q
 
 bench: setup
-	@# The video benchmark's baseline is the FFmpeg command line (PyAV full decode without it).
-	@command -v ffmpeg >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg >/dev/null; } || true
+	@# The video benchmark's baseline is the FFmpeg command line (PyAV full decode without it);
+	@# datatrove's WARC reader needs libmagic.
+	@{ command -v ffmpeg >/dev/null && ldconfig -p | grep -q libmagic.so.1; } || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg libmagic1 >/dev/null; } || true
+	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test,bench]"
 	$(BIN)/python -m benchmarks.run
 
 clean:

@@ -19,6 +19,7 @@ BENCHMARKS = {
     "tiling": ("benchmarks.bench_tiling", ("run", "run_floor")),
     "video": ("benchmarks.bench_video", ("run", "run_keyframe")),
     "dedup": ("benchmarks.bench_dedup", ("run_signatures", "run_stage", "run_scaling")),
+    "e2e_text": ("benchmarks.bench_e2e_text", ("run", "run_resiliparse")),
 }
 
 

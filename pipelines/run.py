@@ -111,6 +111,11 @@ def _text_preview():
     return F.substring(F.concat_ws("\n\n", F.transform(texts, lambda p: p["text"])), 1, PREVIEW_CHARS)
 
 
+def _is_local(spark) -> bool:
+    """Local mode: the executor is the driver, so executor memory is as safe as Parquet."""
+    return spark.sparkContext.master.startswith("local")
+
+
 def run_pipeline(cfg: Config, spark=None) -> RunResult:
     from pyspark.sql import functions as F
 
@@ -131,9 +136,14 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     else:
         with progress.phase("ingest+filter"):
             df = None
-            for stage in record_stages(cfg, progress.records, out.opts, tasks):
-                df = stage.apply(spark if df is None else df)
-            df.write.mode("overwrite").parquet(out.work_path("filtered"))
+            checkpoint.use(None if _is_local(spark) else out.work_path("ingest_tmp"))
+            try:
+                for stage in record_stages(cfg, progress.records, out.opts, tasks):
+                    df = stage.apply(spark if df is None else df)
+                df.write.mode("overwrite").parquet(out.work_path("filtered"))
+            finally:
+                checkpoint.use(None)
+            shutil.rmtree(out.work_path("ingest_tmp"), ignore_errors=True)
 
     docs = spark.read.parquet(out.work_path("filtered"))
     dedup, dedup_report = dedup_stages(cfg), {}
@@ -147,8 +157,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
                 # On a cluster, intermediate dedup data goes to Parquet under the work folder:
                 # an executor lost mid-job must not take checkpointed blocks with it. In local
                 # mode the executor is the driver, so executor memory is as safe and faster.
-                local = spark.sparkContext.master.startswith("local")
-                checkpoint.use(None if local else out.work_path("dedup_tmp"))
+                checkpoint.use(None if _is_local(spark) else out.work_path("dedup_tmp"))
                 try:
                     first_stage = last_stage_id(spark)
                     for stage in dedup:

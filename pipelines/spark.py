@@ -53,8 +53,12 @@ def get_session(cfg: Config | None = None, master: str | None = None, app_name: 
         # only idles cores; the 3 s default showed up as idle time on every phase.
         .config("spark.locality.wait", "0s")
     )
-    if master or (run and run.master):
-        builder = builder.master(master or run.master)
+    chosen = master or (run.master if run else None)
+    if chosen:
+        builder = builder.master(chosen)
+    if (run.preload_workers if run else True) and (chosen or "local").startswith("local"):
+        # Workers forked from a daemon that imported the pipeline once (jobs/spark_daemon.py).
+        builder = builder.config("spark.python.daemon.module", "jobs.spark_daemon")
     for key, value in (cfg.spark.items() if cfg else []):
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

@@ -144,3 +144,14 @@ def test_missing_input_is_a_clear_error(spark, tmp_path):
     with pytest.raises(InputNotFound, match="matches no files"):
         run_pipeline(cfg, spark)
     assert not (tmp_path / "o" / "manifest.json").exists()
+
+
+def test_ingest_runs_once_per_record(spark, inputs, tmp_path):
+    """Image resolution reads the records three times; extraction must still run once."""
+    cfg = config(inputs, tmp_path / "out")
+    counter = spark.sparkContext.accumulator(0)
+    df = None
+    for stage in record_stages(cfg, counter):
+        df = stage.apply(spark if df is None else df)
+    n = df.count()
+    assert counter.value == n > 0

@@ -79,6 +79,22 @@ def test_urls_and_substrings(small, url, reason):
     assert small.check(url) == reason
 
 
+def test_setup_cache_is_the_built_list_memory_mapped(embedded, tmp_path):
+    """`make setup` stores the keys; workers map them instead of rebuilding the list."""
+    assert all(p.is_file() for p in urls.embedded_cache_paths())  # written by jobs.install_models
+    assert isinstance(embedded._domains.keys, np.memmap) and isinstance(embedded._urls.keys, np.memmap)
+    built = UrlBlocklist._from_datatrove()
+    assert np.array_equal(built._domains.keys, embedded._domains.keys)
+    assert np.array_equal(built._urls.keys, embedded._urls.keys)
+    assert (built.banned_words, built.soft_banned_words, built.banned_subwords) == \
+        (embedded.banned_words, embedded.soft_banned_words, embedded.banned_subwords)
+    # Saving again elsewhere gives the same files, named by datatrove's version.
+    paths = urls.save_embedded_cache(tmp_path)
+    assert [p.name for p in paths] == [p.name for p in urls.embedded_cache_paths()]
+    assert "datatrove-" in paths[0].name
+    assert np.array_equal(np.load(paths[0]), built._domains.keys)
+
+
 @pytest.mark.parametrize(
     "url",
     ["", "   ", "http://", "http://[::1", "http://exa mple.com/", "http://a..b/", "https://.", "::::"]

@@ -64,11 +64,12 @@ def _from_image_root(root: str, url: str, max_bytes: int) -> bytes | None:
     return None
 
 
-def html_parts(html: str, base_url: str, image_root: str, max_bytes: int) -> list[dict]:
+def html_parts(html: str, base_url: str, image_root: str, max_bytes: int,
+               extractor: str = "trafilatura") -> list[dict]:
     from urllib.parse import urljoin
 
     parts = []
-    for kind, value in extract_parts(html):
+    for kind, value in extract_parts(html, extractor=extractor):
         if kind == "text":
             parts.append(text_part(value))
             continue
@@ -79,7 +80,7 @@ def html_parts(html: str, base_url: str, image_root: str, max_bytes: int) -> lis
 
 
 def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: int,
-                       image_root: str = "") -> dict:
+                       image_root: str = "", extractor: str = "trafilatura") -> dict:
     uri = rec.rec_headers.get_header("WARC-Target-URI") or f"{relpath}#{offset}"
     rid = stable_id(source, relpath, offset)
     status = rec.http_headers.get_statuscode() if rec.http_headers else None
@@ -96,8 +97,8 @@ def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: i
         return record(rid, source, uri, [image_part(body, src=uri, mime=mime)], status=RESOURCE_STATUS)
     html, _ = decode_html(body, charset)
     try:
-        parts = html_parts(html, uri, image_root, max_bytes)
-    except Exception:  # trafilatura raises assorted lxml errors on broken markup
+        parts = html_parts(html, uri, image_root, max_bytes, extractor)
+    except Exception:  # trafilatura raises assorted lxml errors on broken markup, Resiliparse DOM errors
         return _reject(source, relpath, offset, uri, "html_parse_error")
     if not parts:
         return _reject(source, relpath, offset, uri, "no_text")
@@ -105,11 +106,12 @@ def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: i
 
 
 def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,
-              image_root: str = "") -> Iterator[dict]:
+              image_root: str = "", extractor: str = "trafilatura") -> Iterator[dict]:
+    """`extractor`: one of pipelines.readers.html.EXTRACTORS (the input's `extractor`)."""
     head = f.read(3)
     f.seek(0)
     if head != MAGIC:
-        yield from _read_plain(f, source, relpath, max_bytes, image_root)
+        yield from _read_plain(f, source, relpath, max_bytes, image_root, extractor)
         return
     for offset, member in iter_members(f, max_bytes):
         if isinstance(member, MemberError):
@@ -123,7 +125,8 @@ def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,
             for rec in ArchiveIterator(io.BytesIO(member), arc2warc=True):
                 n += 1
                 if rec.rec_type == "response":
-                    yield response_to_record(rec, source, relpath, offset, max_bytes, image_root)
+                    yield response_to_record(rec, source, relpath, offset, max_bytes, image_root,
+                                             extractor)
         except Exception as e:  # a malformed record inside a good gzip member
             # Bytes after a record that was read are noise in its member, not another unit.
             if n == 0 or not isinstance(e, ArchiveLoadFailed):
@@ -132,7 +135,7 @@ def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,
 
 
 def _read_plain(f: BinaryIO, source: str, relpath: str, max_bytes: int,
-                image_root: str = "") -> Iterator[dict]:
+                image_root: str = "", extractor: str = "trafilatura") -> Iterator[dict]:
     # warcio's record offset is only known once the record has been read, so plain files
     # use the record's ordinal position as its offset; ids stay stable all the same.
     head = f.read(4096)
@@ -147,7 +150,7 @@ def _read_plain(f: BinaryIO, source: str, relpath: str, max_bytes: int,
     try:
         for n, rec in enumerate(it):
             if rec.rec_type == "response":
-                yield response_to_record(rec, source, relpath, n, max_bytes, image_root)
+                yield response_to_record(rec, source, relpath, n, max_bytes, image_root, extractor)
     except ArchiveLoadFailed:
         # The rest of the file cannot be read: one rejection, at the next ordinal, so its
         # id is not the id of a record read before it.

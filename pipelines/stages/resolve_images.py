@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pyspark.sql import functions as F
 
+from pipelines import checkpoint
 from pipelines.readers.warc import RESOURCE_STATUS
 from pipelines.schema import KEEP
 from pipelines.stage import Stage
@@ -20,6 +21,9 @@ class ResolveImages(Stage):
     writes = ("parts",)
 
     def apply(self, df):
+        # The join reads the records three times (resources, wanted images, the pages):
+        # without this, Spark re-runs ingest, HTML extraction included, for each.
+        df = checkpoint.materialize(df, "ingest")
         resources = (
             df.filter(F.col("status") == RESOURCE_STATUS)
             .select(F.col("uri").alias("src"), F.col("id").alias("_rid"),
