@@ -24,6 +24,15 @@ def check_java() -> None:
         )
 
 
+def worker_daemon_conf(run, master: str | None) -> dict[str, str]:
+    """Local masters: Python workers fork from a daemon that imported the pipeline once
+    (jobs/spark_daemon.py). Cluster executors may not have earlyfuse installed, so they keep
+    Spark's own daemon."""
+    if (run.preload_workers if run else True) and (master or "local").startswith("local"):
+        return {"spark.python.daemon.module": "jobs.spark_daemon"}
+    return {}
+
+
 def get_session(cfg: Config | None = None, master: str | None = None, app_name: str = "earlyfuse"):
     """The active session, or a new one configured from `cfg`.
 
@@ -56,9 +65,8 @@ def get_session(cfg: Config | None = None, master: str | None = None, app_name: 
     chosen = master or (run.master if run else None)
     if chosen:
         builder = builder.master(chosen)
-    if (run.preload_workers if run else True) and (chosen or "local").startswith("local"):
-        # Workers forked from a daemon that imported the pipeline once (jobs/spark_daemon.py).
-        builder = builder.config("spark.python.daemon.module", "jobs.spark_daemon")
+    for key, value in worker_daemon_conf(run, chosen).items():
+        builder = builder.config(key, value)
     for key, value in (cfg.spark.items() if cfg else []):
         builder = builder.config(key, value)
     spark = builder.getOrCreate()

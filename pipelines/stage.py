@@ -97,6 +97,8 @@ def apply_to_batch(name: str, processor, batch: pa.RecordBatch) -> pa.RecordBatc
 
 
 def _scatter(column: pa.Array, idx, values: list) -> pa.Array:
+    if len(idx) == len(column):  # every row was kept (the usual case): nothing to merge
+        return pa.array(values, type=column.type)
     full = column.to_pylist()
     for j, i in enumerate(idx.tolist()):
         full[i] = values[j]
