@@ -23,6 +23,7 @@ from pipelines.output import MANIFEST, Output, fingerprint
 from pipelines.progress import Progress
 from pipelines.report import stage_counts
 from pipelines.schema import KEEP
+from pipelines.stage import fuse
 from pipelines.spark import check_java, get_session
 from pipelines.sparkstats import last_stage_id, shuffle_since
 from pipelines.stages.dedup_exact import ExactDedup
@@ -138,7 +139,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
             df = None
             checkpoint.use(None if _is_local(spark) else out.work_path("ingest_tmp"))
             try:
-                for stage in record_stages(cfg, progress.records, out.opts, tasks):
+                for stage in fuse(record_stages(cfg, progress.records, out.opts, tasks)):
                     df = stage.apply(spark if df is None else df)
                 df.write.mode("overwrite").parquet(out.work_path("filtered"))
             finally:

@@ -58,6 +58,46 @@ class BatchStage(Stage):
         return df.mapInArrow(run, schema)
 
 
+class FusedBatchStages(Stage):
+    """Consecutive batch stages in one `mapInArrow`: each Arrow batch crosses from the JVM to
+    Python and back once, not once per stage. Each stage still marks its own rejections
+    (`apply_to_batch` per stage, in order), so counts and statuses are unchanged."""
+
+    def __init__(self, stages: list[BatchStage]):
+        self.stages = stages
+        self.name = "+".join(s.name for s in stages)
+        self.reads = tuple(dict.fromkeys(c for s in stages for c in s.reads))
+        self.writes = tuple(dict.fromkeys(c for s in stages for c in s.writes))
+
+    def apply(self, df):
+        steps = [(s.name, s.make_processor()) for s in self.stages]
+        schema = df.schema
+
+        def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:
+                for name, processor in steps:
+                    batch = apply_to_batch(name, processor, batch)
+                yield batch
+
+        return df.mapInArrow(run, schema)
+
+
+def fuse(stages: list[Stage]) -> list[Stage]:
+    """The same stages with every run of two or more batch stages fused into one."""
+    out: list[Stage] = []
+    run: list[BatchStage] = []
+    for stage in [*stages, None]:
+        if isinstance(stage, BatchStage):
+            run.append(stage)
+            continue
+        if run:
+            out.append(run[0] if len(run) == 1 else FusedBatchStages(run))
+            run = []
+        if stage is not None:
+            out.append(stage)
+    return out
+
+
 def apply_to_batch(name: str, processor, batch: pa.RecordBatch) -> pa.RecordBatch:
     if batch.num_rows == 0:
         return batch

@@ -155,3 +155,26 @@ def test_ingest_runs_once_per_record(spark, inputs, tmp_path):
         df = stage.apply(spark if df is None else df)
     n = df.count()
     assert counter.value == n > 0
+
+
+def test_fused_batch_stages_give_the_same_records(spark, inputs, tmp_path):
+    """One mapInArrow for the run of batch stages: same statuses, signals and parts."""
+    from pipelines.stage import BatchStage, FusedBatchStages, fuse
+
+    cfg = config(inputs, tmp_path / "out")
+    stages = record_stages(cfg)
+    fused = fuse(stages)
+    assert sum(isinstance(s, FusedBatchStages) for s in fused) == 1
+    assert not any(isinstance(s, BatchStage) for s in fused)
+    assert [s.name for s in fused][-1] == "+".join(s.name for s in stages if isinstance(s, BatchStage))
+
+    def rows(stage_list):
+        df = None
+        for stage in stage_list:
+            df = stage.apply(spark if df is None else df)
+        return {r["id"]: (r["status"], sorted(r["signals"].items()) if r["signals"] else None,
+                          [(p["kind"], p["text"]) for p in r["parts"]])
+                for r in df.select("id", "status", "signals", "parts").collect()}
+
+    separate, together = rows(stages), rows(fused)
+    assert together == separate and len(together) > 5
