@@ -65,7 +65,7 @@ def _children_map() -> dict[int, list[int]]:
 def _kind(pid: int, root: int) -> str:
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         cmd = f.read()
-    if b"pyspark.daemon" in cmd or b"spark_daemon" in cmd:  # Spark's daemon or jobs.spark_daemon
+    if b"pyspark.daemon" in cmd or b"spark_daemon" in cmd:  # Spark's daemon or pipelines.spark_daemon
         return "pyspark daemon+workers"
     if b"java" in cmd.split(b"\0", 1)[0]:
         return "JVM"

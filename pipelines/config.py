@@ -39,7 +39,7 @@ class RunConfig:
     # config; false (or `earlyfuse run --fresh`) starts over.
     resume: bool = True
     # Local masters: Python workers fork from a daemon that has imported the pipeline's
-    # modules once, instead of each importing them again (jobs/spark_daemon.py).
+    # modules once, instead of each importing them again (pipelines/spark_daemon.py).
     preload_workers: bool = True
 
 

@@ -26,10 +26,10 @@ def check_java() -> None:
 
 def worker_daemon_conf(run, master: str | None) -> dict[str, str]:
     """Local masters: Python workers fork from a daemon that imported the pipeline once
-    (jobs/spark_daemon.py). Cluster executors may not have earlyfuse installed, so they keep
+    (pipelines/spark_daemon.py). Cluster executors may not have earlyfuse installed, so they keep
     Spark's own daemon."""
     if (run.preload_workers if run else True) and (master or "local").startswith("local"):
-        return {"spark.python.daemon.module": "jobs.spark_daemon"}
+        return {"spark.python.daemon.module": "pipelines.spark_daemon"}
     return {}
 
 

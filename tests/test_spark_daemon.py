@@ -7,14 +7,14 @@ import zipfile
 
 import pytest
 
-from jobs import spark_daemon
+from pipelines import spark_daemon
 from pipelines.config import RunConfig
 from pipelines.spark import worker_daemon_conf
 
 
 def test_daemon_only_on_local_masters_and_when_enabled():
-    assert worker_daemon_conf(RunConfig(), "local[2]") == {"spark.python.daemon.module": "jobs.spark_daemon"}
-    assert worker_daemon_conf(RunConfig(), None) == {"spark.python.daemon.module": "jobs.spark_daemon"}
+    assert worker_daemon_conf(RunConfig(), "local[2]") == {"spark.python.daemon.module": "pipelines.spark_daemon"}
+    assert worker_daemon_conf(RunConfig(), None) == {"spark.python.daemon.module": "pipelines.spark_daemon"}
     assert worker_daemon_conf(RunConfig(), "spark://head:7077") == {}
     assert worker_daemon_conf(RunConfig(preload_workers=False), "local[2]") == {}
 
@@ -45,5 +45,5 @@ def test_workers_are_forked_from_the_preloading_daemon(spark):
         yield parent, [p for p in sys.path if p.endswith(".jar")], "pipelines.stages.quality" in sys.modules
 
     [(parent, jars, preloaded)] = spark.sparkContext.parallelize([0], 1).mapPartitions(probe).collect()
-    assert "-m jobs.spark_daemon" in parent
+    assert "-m pipelines.spark_daemon" in parent
     assert jars == [] and preloaded
