@@ -6,13 +6,14 @@ STAMP  := $(VENV)/.earlyfuse-installed
 
 .PHONY: setup sample test bench clean
 
-$(STAMP): pyproject.toml constraints.txt jobs/install_models.py
+$(STAMP): pyproject.toml constraints.txt jobs/install_models.py pipelines/jvm.py
 	@command -v $(PYTHON) >/dev/null || { echo "earlyfuse needs $(PYTHON) (Python 3.11)"; exit 1; }
 	@bash scripts/ensure_java.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade "pip>=24"
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test]"
 	$(BIN)/python -m jobs.install_models -q
+	$(BIN)/python -m pipelines.jvm -q
 	@touch $(STAMP)
 
 setup: $(STAMP)

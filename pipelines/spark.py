@@ -7,6 +7,7 @@ import shutil
 import sys
 
 from pipelines.config import Config
+from pipelines.jvm import driver_java_options
 
 
 class EnvironmentError_(RuntimeError):
@@ -67,7 +68,13 @@ def get_session(cfg: Config | None = None, master: str | None = None, app_name: 
         builder = builder.master(chosen)
     for key, value in worker_daemon_conf(run, chosen).items():
         builder = builder.config(key, value)
-    for key, value in (cfg.spark.items() if cfg else []):
+    user = dict(cfg.spark) if cfg else {}
+    java_opts = driver_java_options(run.quick_jvm if run else True)
+    if java_opts:
+        # Yours come last, so they win where they overlap.
+        user["spark.driver.extraJavaOptions"] = " ".join(
+            [*java_opts, *filter(None, [user.get("spark.driver.extraJavaOptions")])])
+    for key, value in user.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
