@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from typing import Iterator
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from pipelines import storage
 from pipelines.config import InputConfig
@@ -14,9 +16,9 @@ from pipelines.readers import stable_id
 from pipelines.readers.documents import read_jsonl, read_parquet
 from pipelines.readers.images import IMAGE_EXTS, read_image_file, read_webdataset_tar
 from pipelines.readers.videos import VIDEO_EXTS, read_video_file
-from pipelines.readers.warc import read_warc
-from pipelines.schema import RECORD_DDL, record, records_to_batch
-from pipelines.stage import Stage
+from pipelines.readers.warc import RESOURCE_STATUS, read_warc
+from pipelines.schema import KEEP, MEDIA_KINDS, RECORD_DDL, record, records_to_batch
+from pipelines.stage import BatchStage, Stage, apply_to_batch
 from pipelines.storage import InputNotFound, StorageError, list_files
 
 
@@ -83,10 +85,41 @@ def guarded(records: Iterator[dict], source: str, relpath: str) -> Iterator[dict
                      status="ingest:reader_error")
 
 
+def media_tally(batch: pa.RecordBatch) -> tuple[int, int]:
+    """(kept records with an image, frame or video part; image resources of a WARC set)."""
+    status = batch.column("status")
+    resources = pc.sum(pc.equal(status, RESOURCE_STATUS)).as_py() or 0
+    parts = batch.column("parts")
+    is_media = pc.is_in(parts.flatten().field("kind"), pa.array(MEDIA_KINDS))
+    rows = pc.list_parent_indices(parts).filter(is_media)
+    with_media = np.zeros(batch.num_rows, dtype=bool)
+    with_media[rows.to_numpy()] = True
+    kept = pc.equal(status, KEEP).fill_null(False).to_numpy(zero_copy_only=False)
+    return int((with_media & kept).sum()), int(resources)
+
+
 def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, InputConfig],
-                       batch_rows: int, counter=None, storage_opts=None) -> Iterator[pa.RecordBatch]:
+                       batch_rows: int, counter=None, storage_opts=None, steps=(),
+                       tallies=None) -> Iterator[pa.RecordBatch]:
+    """Records of the files the task batches name, in Arrow batches of `batch_rows`. `steps`
+    ((name, processor) of batch stages) run on each batch here, in the reading process, so
+    records reach the JVM once, filtered; `tallies` (two accumulators) count media records
+    and image resources for the caller's decision whether a media pass is needed."""
     if storage_opts is not None:
         storage.set_default_options(storage_opts)  # readers open s3:// paths with these
+
+    def finish(rows):
+        batch = records_to_batch(rows)
+        if counter is not None:
+            counter.add(len(rows))
+        for name, processor in steps:
+            batch = apply_to_batch(name, processor, batch)
+        if tallies is not None:
+            media, resources = media_tally(batch)
+            tallies[0].add(media)
+            tallies[1].add(resources)
+        return batch
+
     for batch in batches:
         for task in batch.to_pylist():
             maybe_fail("ingest")
@@ -96,14 +129,10 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
                 for rec in guarded(read_file(path, rel, inp), inp.name, rel):
                     rows.append(rec)
                     if len(rows) >= batch_rows:
-                        yield records_to_batch(rows)
-                        if counter is not None:
-                            counter.add(len(rows))
+                        yield finish(rows)
                         rows = []
             if rows:
-                yield records_to_batch(rows)
-                if counter is not None:
-                    counter.add(len(rows))
+                yield finish(rows)
 
 
 class Ingest(Stage):
@@ -118,6 +147,15 @@ class Ingest(Stage):
         self.batch_rows = batch_rows
         self.counter = counter  # a Spark accumulator of records read, for progress
         self.storage_opts = storage_opts
+        self.steps: list[BatchStage] = []  # batch stages fused into the reading task
+        self.tallies = None  # (media records, image resources) accumulators, when asked for
+
+    def fused_with(self, stages: list[BatchStage]) -> "Ingest":
+        """The same ingest with these batch stages run on its batches before they leave Python."""
+        fused = Ingest(self.inputs, self.batch_rows, self.counter, self.storage_opts, self.tasks)
+        fused.steps = [*self.steps, *stages]
+        fused.name = "+".join([self.name, *(s.name for s in stages)])
+        return fused
 
     def plan(self) -> list[dict]:
         tasks = []
@@ -136,12 +174,13 @@ class Ingest(Stage):
         """Takes the session (ingest has no input DataFrame) and returns the records."""
         tasks = self.tasks if self.tasks is not None else self.plan()
         by_name = {i.name: i for i in self.inputs}
-        batch_rows, counter, opts = self.batch_rows, self.counter, self.storage_opts
+        batch_rows, counter, opts, tallies = self.batch_rows, self.counter, self.storage_opts, self.tallies
+        steps = [(s.name, s.make_processor()) for s in self.steps]
         files = spark.createDataFrame(tasks, "source string, paths array<string>, relpaths array<string>")
         # One file per task: files are the unit of parallelism, as in datatrove's readers.
         files = files.repartition(max(len(tasks), 1))
 
         def run(batches):
-            return read_files_batches(batches, by_name, batch_rows, counter, opts)
+            return read_files_batches(batches, by_name, batch_rows, counter, opts, steps, tallies)
 
         return files.mapInArrow(run, RECORD_DDL)

@@ -22,7 +22,7 @@ from pipelines.ingest import Ingest
 from pipelines.output import MANIFEST, Output, fingerprint
 from pipelines.progress import Progress
 from pipelines.report import stage_counts
-from pipelines.schema import KEEP
+from pipelines.schema import KEEP, MEDIA_KINDS
 from pipelines.stage import fuse
 from pipelines.spark import check_java, get_session
 from pipelines.sparkstats import last_stage_id, shuffle_since
@@ -53,11 +53,47 @@ class RunResult:
     resumed: list[str] = field(default_factory=list)
 
 
+def ingest_and_filter(spark, stages: list, ingested: str, filtered: str) -> dict:
+    """Run the fused record stages and write `filtered`. Returns what the media tallies said.
+
+    Ingest and the text stages run in one Python pass per file (`stages[0]`). Without a
+    join to do, the later stages are fused into it as well. With WARC input, the pass
+    writes `ingested` while counting media records and image resources; the media stages
+    (resolve_images, video, images) then run only on records that hold media, the others
+    are copied by the JVM, and a run without any media renames `ingested` to `filtered`.
+    """
+    from pyspark.sql import functions as F
+
+    head, rest = stages[0], stages[1:]
+    if not rest:
+        head.apply(spark).write.mode("overwrite").parquet(filtered)
+        return {}
+    sc = spark.sparkContext
+    head.tallies = (sc.accumulator(0), sc.accumulator(0))
+    head.apply(spark).write.mode("overwrite").parquet(ingested)
+    media, resources = head.tallies[0].value, head.tallies[1].value
+    if media == 0:
+        shutil.rmtree(filtered, ignore_errors=True)
+        os.replace(ingested, filtered)
+        return {"media_records": 0, "image_resources": resources}
+    df = spark.read.parquet(ingested)
+    has_media = F.coalesce((F.col("status") == KEEP) & F.exists(
+        "parts", lambda p: p["kind"].isin(*MEDIA_KINDS)), F.lit(False))
+    pages = df.filter(has_media)
+    for stage in rest:
+        if isinstance(stage, ResolveImages):
+            if resources:
+                pages = stage.apply(pages, resources_from=df)
+        else:
+            pages = stage.apply(pages)
+    pages.unionByName(df.filter(~has_media)).write.mode("overwrite").parquet(filtered)
+    shutil.rmtree(ingested, ignore_errors=True)
+    return {"media_records": media, "image_resources": resources}
+
+
 def record_stages(cfg: Config, counter=None, storage_opts=None, tasks=None) -> list:
     """The per-record stages in order; each is skipped when disabled in config."""
     stages = [Ingest(cfg.inputs, cfg.run.arrow_batch_size, counter, storage_opts, tasks)]
-    if any(i.format == "warc" for i in cfg.inputs):
-        stages.append(ResolveImages())
     if cfg.urlfilter.enabled:
         stages.append(UrlFilter(cfg.urlfilter))
     if cfg.pii.enabled:
@@ -66,6 +102,10 @@ def record_stages(cfg: Config, counter=None, storage_opts=None, tasks=None) -> l
         stages.append(LanguageId(cfg.langid))
     if cfg.quality.enabled:
         stages.append(Quality(cfg.quality))
+    # The text stages neither read nor change image parts, so pages they reject are not
+    # joined with images, and a run without media never needs the join (ingest_and_filter).
+    if any(i.format == "warc" for i in cfg.inputs):
+        stages.append(ResolveImages())
     if cfg.video.enabled and any(i.format == "video" for i in cfg.inputs):
         stages.append(Video(cfg.video, storage_opts))
     if cfg.images.enabled:
@@ -136,15 +176,8 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         skipped.append("ingest+filter")
     else:
         with progress.phase("ingest+filter"):
-            df = None
-            checkpoint.use(None if _is_local(spark) else out.work_path("ingest_tmp"))
-            try:
-                for stage in fuse(record_stages(cfg, progress.records, out.opts, tasks)):
-                    df = stage.apply(spark if df is None else df)
-                df.write.mode("overwrite").parquet(out.work_path("filtered"))
-            finally:
-                checkpoint.use(None)
-            shutil.rmtree(out.work_path("ingest_tmp"), ignore_errors=True)
+            ingest_and_filter(spark, fuse(record_stages(cfg, progress.records, out.opts, tasks)),
+                              out.work_path("ingested"), out.work_path("filtered"))
 
     docs = spark.read.parquet(out.work_path("filtered"))
     dedup, dedup_report = dedup_stages(cfg), {}

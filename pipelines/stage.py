@@ -83,7 +83,8 @@ class FusedBatchStages(Stage):
 
 
 def fuse(stages: list[Stage]) -> list[Stage]:
-    """The same stages with every run of two or more batch stages fused into one."""
+    """The same stages with every run of two or more batch stages fused into one, and the
+    batch stages right after a source that can run them (ingest) fused into that source."""
     out: list[Stage] = []
     run: list[BatchStage] = []
     for stage in [*stages, None]:
@@ -91,7 +92,10 @@ def fuse(stages: list[Stage]) -> list[Stage]:
             run.append(stage)
             continue
         if run:
-            out.append(run[0] if len(run) == 1 else FusedBatchStages(run))
+            if out and hasattr(out[-1], "fused_with"):
+                out[-1] = out[-1].fused_with(run)
+            else:
+                out.append(run[0] if len(run) == 1 else FusedBatchStages(run))
             run = []
         if stage is not None:
             out.append(stage)

@@ -158,15 +158,20 @@ def test_ingest_runs_once_per_record(spark, inputs, tmp_path):
 
 
 def test_fused_batch_stages_give_the_same_records(spark, inputs, tmp_path):
-    """One mapInArrow for the run of batch stages: same statuses, signals and parts."""
+    """The text stages run inside ingest's task, the media stages after the join in one
+    mapInArrow: same statuses, signals and parts as stage by stage."""
     from pipelines.stage import BatchStage, FusedBatchStages, fuse
+    from pipelines.stages.resolve_images import ResolveImages
 
     cfg = config(inputs, tmp_path / "out")
     stages = record_stages(cfg)
+    split = next(i for i, s in enumerate(stages) if isinstance(s, ResolveImages))
     fused = fuse(stages)
-    assert sum(isinstance(s, FusedBatchStages) for s in fused) == 1
-    assert not any(isinstance(s, BatchStage) for s in fused)
-    assert [s.name for s in fused][-1] == "+".join(s.name for s in stages if isinstance(s, BatchStage))
+    assert isinstance(fused[0], Ingest) and fused[0].steps == stages[1:split] and len(fused[0].steps) >= 3
+    assert isinstance(fused[1], ResolveImages)
+    media = stages[split + 1:]
+    assert len(fused) == 3 and [s.name for s in fused][-1] == "+".join(s.name for s in media)
+    assert isinstance(fused[2], FusedBatchStages if len(media) > 1 else BatchStage)
 
     def rows(stage_list):
         df = None
@@ -178,3 +183,52 @@ def test_fused_batch_stages_give_the_same_records(spark, inputs, tmp_path):
 
     separate, together = rows(stages), rows(fused)
     assert together == separate and len(together) > 5
+
+
+def _records(df):
+    return {r["id"]: (r["status"], sorted(r["signals"].items()) if r["signals"] else None,
+                      [(p["kind"], p["text"], p["data"], sorted((p["meta"] or {}).items())) for p in r["parts"]])
+            for r in df.select("id", "status", "signals", "parts").collect()}
+
+
+def _stage_by_stage(spark, stages):
+    df = None
+    for stage in stages:
+        df = stage.apply(spark if df is None else df)
+    return _records(df)
+
+
+@pytest.mark.parametrize("with_image", [False, True])
+def test_ingest_and_filter_equals_stage_by_stage(spark, inputs, tmp_path, with_image):
+    """Text stages inside ingest's task, media stages only on records with media (or, with
+    none, no media pass at all): the same records as every stage applied in turn."""
+    from pipelines.run import ingest_and_filter
+    from pipelines.stage import fuse
+    from tests.images_util import jpeg
+
+    d = tmp_path / "in"
+    d.mkdir()
+    pages = [warc_record("http://a.example/1", html_page("Harbour", LONG)),
+             warc_record("http://a.example/4", html_page("Short", ["Too short to keep."]))]
+    if with_image:
+        body = html_page("Pictures", LONG).replace(
+            b"</article>", b"<img src='http://a.example/pic.jpg' alt='the harbour at dawn'></article>")
+        pages += [warc_record("http://a.example/5", body),
+                  warc_record("http://a.example/pic.jpg", jpeg(640, 480), "image/jpeg")]
+    write_warc(d / "a.warc.gz", pages)
+    (d / "docs.jsonl").write_text((inputs / "docs.jsonl").read_text())
+    cfg = config(d, tmp_path / "out")
+    stages = record_stages(cfg)
+    work = tmp_path / "work"
+    tallies = ingest_and_filter(spark, fuse(stages), str(work / "ingested"), str(work / "filtered"))
+    assert not (work / "ingested").exists()
+    together = _records(spark.read.parquet(str(work / "filtered")))
+    assert together == _stage_by_stage(spark, stages) and len(together) > 10
+    if with_image:
+        assert tallies == {"media_records": 1, "image_resources": 1}
+        parts = next(v[2] for v in together.values()
+                     if {p[0] for p in v[2]} == {"text", "image"} and v[0] == "keep")
+        image = next(p for p in parts if p[0] == "image")
+        assert image[2] is not None and ("width", "640") in image[3]  # resolved and planned
+    else:
+        assert tallies == {"media_records": 0, "image_resources": 0}

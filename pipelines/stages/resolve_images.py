@@ -20,12 +20,15 @@ class ResolveImages(Stage):
     reads = ("parts", "status")
     writes = ("parts",)
 
-    def apply(self, df):
-        # The join reads the records three times (resources, wanted images, the pages):
-        # without this, Spark re-runs ingest, HTML extraction included, for each.
-        df = checkpoint.materialize(df, "ingest")
+    def apply(self, df, resources_from=None):
+        """`resources_from`: where the image responses are, when `df` holds only the pages
+        (the pipeline passes both from its Parquet checkpoint, which is cheap to read twice)."""
+        if resources_from is None:
+            # The join reads the records three times (resources, wanted images, the pages):
+            # without this, Spark re-runs ingest, HTML extraction included, for each.
+            df = resources_from = checkpoint.materialize(df, "ingest")
         resources = (
-            df.filter(F.col("status") == RESOURCE_STATUS)
+            resources_from.filter(F.col("status") == RESOURCE_STATUS)
             .select(F.col("uri").alias("src"), F.col("id").alias("_rid"),
                     F.col("parts")[0]["data"].alias("_rdata"))
             # One copy per URL, the same one on every run.
