@@ -87,3 +87,36 @@ def test_components_independent_of_partitioning(spark, n):
     df = spark.createDataFrame(edges, "a string, b string").repartition(n * 3)
     got = {r["node"]: r["root"] for r in connected_components(df).labels.collect()}
     assert got == union_find_roots(edges)
+
+
+def test_local_components_roots_are_component_minimums():
+    from filters.components import components as local
+
+    assert local([]) == {}
+    assert local([("b", "b")]) == {}
+    assert local([("c", "b"), ("b", "a"), ("x", "y"), ("z", "y")]) == {
+        "a": "a", "b": "a", "c": "a", "x": "x", "y": "x", "z": "x"}
+    rng = random.Random(5)
+    nodes = [f"d{i:05d}" for i in range(500)]
+    edges = [tuple(rng.sample(nodes, 2)) for _ in range(450)]
+    assert local(edges) == union_find_roots(edges)
+    chain = [(i + 1, i) for i in range(5000)]  # deep chain: no recursion, compressed paths
+    assert set(local(chain).values()) == {0}
+
+
+@pytest.mark.parametrize("kind", ["string", "bigint"])
+def test_driver_and_spark_components_agree(spark, kind):
+    from pipelines.clusters import components
+
+    rng = random.Random(13)
+    nodes = [f"d{i:04d}" for i in range(300)] if kind == "string" else list(range(10**9, 10**9 + 300))
+    edges = [tuple(rng.sample(nodes, 2)) for _ in range(250)]
+    df = spark.createDataFrame(edges, f"a {kind}, b {kind}").repartition(3)
+    on_driver, in_spark = components(df, 1000), components(df, 0)
+    over_limit = components(df, 100)  # 250 edges > 100: the Spark rounds
+    assert (on_driver.where, in_spark.where, over_limit.where) == ("driver", "spark", "spark")
+    assert on_driver.labels.schema == in_spark.labels.schema
+    got = {r["node"]: r["root"] for r in on_driver.labels.collect()}
+    assert got == {r["node"]: r["root"] for r in in_spark.labels.collect()} == union_find_roots(edges)
+    empty = components(spark.createDataFrame([], f"a {kind}, b {kind}"), 1000)
+    assert empty.where == "driver" and empty.labels.count() == 0

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from pipelines.checkpoint import materialize
-from pipelines.clusters import connected_components, mark, survivors
+from pipelines.clusters import components, mark, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP, caption_documents
 from pipelines.stage import Stage
@@ -87,8 +87,8 @@ class ImageDedup(Stage):
                 .filter(F.col("x.sha1") < F.col("y.sha1"))
                 .filter(F.bit_count(F.col("x.phash").bitwiseXOR(F.col("y.phash"))) <= k)
                 .select(F.col("x.sha1").alias("a"), F.col("y.sha1").alias("b")).distinct())
-        comp = connected_components(near)
-        self.stats["cc_rounds"] = comp.rounds
+        comp = components(near, self.cfg.driver_max_edges)
+        self.stats.update(cc_rounds=comp.rounds, cc_on=comp.where)
         labels = comp.labels.select(F.col("node").alias("sha1"), F.col("root").alias("cluster"))
         return (contents.join(labels, "sha1", "left")
                 .select("sha1", F.coalesce("cluster", "sha1").alias("cluster")))

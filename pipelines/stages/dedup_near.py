@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from filters.minhash import MinHashParams, band_keys, jaccard, shingle_hashes, signatures
 from pipelines.checkpoint import materialize
-from pipelines.clusters import connected_components, mark, score_pairs, survivors
+from pipelines.clusters import components, mark, score_pairs, survivors
 from pipelines.config import DedupConfig
 from pipelines.faults import maybe_fail
 from pipelines.schema import KEEP, caption_documents, document_texts
@@ -109,9 +109,9 @@ class NearDedup(Stage):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
         cand = materialize(self.candidates(kept), "near_candidates")
         edges = materialize(self.verified(kept, cand), "near_edges")
-        comp = connected_components(edges.select("a", "b"))
+        comp = components(edges.select("a", "b"), self.cfg.driver_max_edges)
         self.clusters = materialize(survivors(comp.labels, df, self.cfg.order_by), "near_clusters")
         self.stats = {"candidate_pairs": cand.count(), "verified_pairs": edges.count(),
-                      "cc_rounds": comp.rounds, "verify": self.cfg.verify,
+                      "cc_rounds": comp.rounds, "cc_on": comp.where, "verify": self.cfg.verify,
                       "threshold": self.cfg.threshold if self.cfg.verify != "none" else None}
         return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")

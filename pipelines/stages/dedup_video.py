@@ -15,7 +15,7 @@ from functools import partial
 from pyspark.sql import functions as F
 
 from pipelines.checkpoint import materialize
-from pipelines.clusters import connected_components, mark, score_pairs, survivors
+from pipelines.clusters import components, mark, score_pairs, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP
 from pipelines.stage import Stage
@@ -77,9 +77,9 @@ class VideoDedup(Stage):
         score = partial(sequence_match, max_hamming=self.cfg.video_max_hamming)
         matched = materialize(score_pairs(pairs, score).filter(F.col("score") >= self.cfg.video_min_match),
                               "video_edges")
-        comp = connected_components(matched.select("a", "b"))
+        comp = components(matched.select("a", "b"), self.cfg.driver_max_edges)
         self.clusters = materialize(survivors(comp.labels, df, self.cfg.order_by), "video_clusters")
         self.stats = {"videos": seqs.count(), "candidate_pairs": cand.count(), "verified_pairs": matched.count(),
-                      "cc_rounds": comp.rounds, "max_hamming": self.cfg.video_max_hamming,
+                      "cc_rounds": comp.rounds, "cc_on": comp.where, "max_hamming": self.cfg.video_max_hamming,
                       "min_match": self.cfg.video_min_match}
         return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")
