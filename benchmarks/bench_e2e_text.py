@@ -187,6 +187,23 @@ def _timed_run(side: str, corpus: str, out: Path, extractor: str = "") -> tuple[
     return elapsed, dict(json.loads(line[len("RESULT "):]), load=load)
 
 
+def extraction_cost(corpus: dict, n: int = 600) -> float:
+    """CPU seconds per page of reading + trafilatura extraction alone, in this process, over
+    the first `n` pages of the first file (after a 50-page warm-up): the part of the
+    work both sides share, so 2 workers need at least pages * cost / 2 s of wall time."""
+    from pipelines.readers.warc import read_warc
+
+    path = Path(corpus["dir"]) / corpus["files"][0]
+    with open(path, "rb") as f:
+        records = read_warc(f, "bench", path.name, 10 << 20, "", "trafilatura")
+        for _, _ in zip(range(50), records):
+            pass
+        t, done = time.process_time(), 0
+        for _, _ in zip(range(n), records):
+            done += 1
+        return (time.process_time() - t) / max(done, 1)
+
+
 def _check_baseline_dependencies() -> None:
     missing = []
     for module, package in (("cchardet", "faust-cchardet"), ("magic", "python-magic"),
@@ -218,7 +235,8 @@ def _measure(n_pages: int | None = None, n_files: int | None = None) -> dict:
             ours[extractor] = dict(r, wall_s=s)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return {"corpus": corpus, "datatrove": dict(dt, wall_s=dt_s, kept=dt_kept), "ours": ours}
+    return {"corpus": corpus, "datatrove": dict(dt, wall_s=dt_s, kept=dt_kept), "ours": ours,
+            "extract_s_per_page": extraction_cost(corpus)}
 
 
 def _datatrove_summary(dt: dict) -> str:
@@ -226,6 +244,17 @@ def _datatrove_summary(dt: dict) -> str:
     extract = next((v for k, v in steps.items() if "Trafilatura" in k), {})
     notes = [f"{k}={extract[k]}" for k in ("timeout", "clean_error", "broken_process") if extract.get(k)]
     return f"extracted {extract.get('forwarded', '?')}" + (f" ({', '.join(notes)})" if notes else "")
+
+
+def _floor(m: dict, extractor: str) -> str:
+    """What trafilatura alone allows: the wall time of reading + extraction on 2 cores."""
+    pages, cost = m["corpus"]["pages"], m["extract_s_per_page"]
+    floor = pages * cost / 2
+    text = (f"reading + trafilatura alone cost {cost * 1000:.1f} ms a page on one core, "
+            f"{floor:.1f} s for the corpus on 2 cores")
+    if extractor == "trafilatura":
+        text += f" (with nothing else, at most {m['datatrove']['wall_s'] / floor:.1f}x datatrove's time)"
+    return text
 
 
 def _phases(timings: dict) -> str:
@@ -249,7 +278,7 @@ def _row(extractor: str, target) -> dict:
                    f"run_pipeline {ours['pipeline_s']:.1f} s: {_phases(ours['phases_s'])}), "
                    f"datatrove {dt['wall_s']:.1f} s; kept documents: "
                    f"ours {ours['kept']}, datatrove {dt['kept']}; ours rejected at ingest {no_text}, "
-                   f"datatrove {_datatrove_summary(dt)}; ours also tokenizes and writes webdataset "
+                   f"datatrove {_datatrove_summary(dt)}; {_floor(m, extractor)}; ours also tokenizes and writes webdataset "
                    f"shards, datatrove writes JSONL; 1-min load average at the start: ours "
                    f"{ours['load']:.1f}, datatrove {dt['load']:.1f} (2 cores)"),
     }

@@ -206,15 +206,18 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         docs = spark.read.parquet(out.work_path("docs"))
 
     with progress.phase("report"):
-        status_counts = {r["status"]: r["count"] for r in docs.groupBy("status").count().collect()}
-        part_drops = {r["reason"]: r["count"] for r in
-                      docs.filter(F.col("status") == KEEP)
-                      .select(F.explode("parts").alias("p"))
-                      .select(F.col("p.meta")["dropped"].alias("reason"))
-                      .filter(F.col("reason").isNotNull())
-                      .groupBy("reason").count().collect()}
         by_source = [r.asDict() for r in docs.groupBy("source", "status").count()
                      .orderBy("source", "status").collect()]
+        status_counts: dict[str, int] = {}
+        for r in by_source:
+            status_counts[r["status"]] = status_counts.get(r["status"], 0) + r["count"]
+        part_drops = {r["reason"]: r["count"] for r in
+                      docs.filter(F.col("status") == KEEP)
+                      # parts.meta alone: Parquet reads neither texts nor image bytes
+                      .select(F.explode("parts.meta").alias("m"))
+                      .select(F.col("m")["dropped"].alias("reason"))
+                      .filter(F.col("reason").isNotNull())
+                      .groupBy("reason").count().collect()}
         stages = stage_counts(status_counts, stage_names(cfg))
         (docs.filter(F.col("status") != KEEP)
          .select("id", "source", "uri", "status", "lang", "lang_score", "signals",
