@@ -69,25 +69,40 @@ def connected_components(edges: DataFrame, max_rounds: int = MAX_ROUNDS) -> Comp
     return Components(labels, rounds)
 
 
-def components(edges: DataFrame, driver_max_edges: int) -> Components:
+def small_table(df: DataFrame, max_rows: int):
+    """df's rows as one Arrow table when there are at most `max_rows` of them (one Spark
+    job), else None. The small side of dedup goes to the driver the way a broadcast join's
+    small side does: a bounded amount, decided by size."""
+    if max_rows <= 0:
+        return None
+    table = df.limit(max_rows + 1).toArrow()
+    return table if table.num_rows <= max_rows else None
+
+
+def labels_frame(spark, roots: dict, kind) -> DataFrame:
+    """{node: root} from the driver -> a (node, root) DataFrame of Spark type `kind`."""
+    import pyarrow as pa
+
+    from pyspark.sql.types import StructField, StructType
+
+    schema = StructType([StructField("node", kind), StructField("root", kind)])
+    if not roots:
+        return spark.createDataFrame([], schema)
+    return spark.createDataFrame(pa.table({"node": list(roots), "root": list(roots.values())}), schema)
+
+
+def components(edges: DataFrame, driver_max_rows: int) -> Components:
     """Connected components of (a, b), on the driver when there are at most
-    `driver_max_edges` edges: one Spark job to fetch them instead of two per round (each a
+    `driver_max_rows` edges: one Spark job to fetch them instead of two per round (each a
     shuffle), which on small and medium inputs is most of dedup's time. Larger edge lists,
-    or driver_max_edges = 0, take the distributed rounds. Same labels either way."""
-    if driver_max_edges > 0:
-        import pyarrow as pa
+    or driver_max_rows = 0, take the distributed rounds. Same labels either way."""
+    from filters.components import components as local_components
 
-        from filters.components import components as local_components
-
-        table = edges.select("a", "b").limit(driver_max_edges + 1).toArrow()
-        if table.num_rows <= driver_max_edges:
-            roots = local_components(zip(table.column("a").to_pylist(), table.column("b").to_pylist()))
-            kind = edges.schema["a"].dataType
-            schema = f"node {kind.simpleString()}, root {kind.simpleString()}"
-            labels = pa.table({"node": pa.array(list(roots), table.column("a").type),
-                               "root": pa.array(list(roots.values()), table.column("a").type)})
-            return Components(edges.sparkSession.createDataFrame(labels, schema), 0, "driver")
-    return connected_components(edges)
+    table = small_table(edges.select("a", "b"), driver_max_rows)
+    if table is None:
+        return connected_components(edges)
+    roots = local_components(zip(table.column("a").to_pylist(), table.column("b").to_pylist()))
+    return Components(labels_frame(edges.sparkSession, roots, edges.schema["a"].dataType), 0, "driver")
 
 
 def score_pairs(pairs: DataFrame, score) -> DataFrame:

@@ -229,10 +229,11 @@ class DedupConfig:
     # Videos are duplicates when this share of their frames match within the distance.
     video_max_hamming: int = 10
     video_min_match: float = 0.8
-    # Duplicate clusters from at most this many edges are found on the driver (union-find,
-    # one Spark job); larger edge lists by connected-component rounds in Spark. 0 = always
-    # in Spark. A million edges is about 100 MB on the driver for a moment.
-    driver_max_edges: int = 1_000_000
+    # Dedup's narrow data (candidate edges, image rows, video hash sequences) of at most this
+    # many rows is clustered on the driver (one Spark job to fetch it); more goes through
+    # Spark's joins and connected-component rounds. 0 = always in Spark. A million rows is
+    # about 100-400 MB on the driver for a moment.
+    driver_max_rows: int = 1_000_000
 
     VERIFY: typing.ClassVar[tuple[str, ...]] = ("jaccard", "signature", "none")
 
@@ -407,8 +408,8 @@ def _validate(cfg: Config, src: str) -> None:
     if not (0 <= d.image_max_hamming <= 16 and 0 <= d.video_max_hamming <= 32 and d.image_max_docs >= 1):
         raise ConfigError(f"{src}: dedup.image_max_hamming must be 0..16, dedup.video_max_hamming 0..32, "
                           f"dedup.image_max_docs >= 1")
-    if not 0 <= d.driver_max_edges <= 50_000_000:
-        raise ConfigError(f"{src}: dedup.driver_max_edges must be 0..50000000 (0 = always in Spark)")
+    if not 0 <= d.driver_max_rows <= 50_000_000:
+        raise ConfigError(f"{src}: dedup.driver_max_rows must be 0..50000000 (0 = always in Spark)")
 
 
 def parse_config(data: dict, src: str = "<config>") -> Config:

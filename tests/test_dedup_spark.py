@@ -116,7 +116,8 @@ def test_exact_key_options_in_the_stage(spark):
     assert loose == {"1": "keep", "2": "dedup_exact:duplicate"}
 
 
-def test_images_near_duplicates_and_frequent_images(spark):
+@pytest.mark.parametrize("driver_max_rows", [1_000_000, 0], ids=["on_driver", "in_spark"])
+def test_images_near_duplicates_and_frequent_images(spark, driver_max_rows):
     from pipelines.config import ImagesConfig
     from pipelines.schema import caption_part, image_part
     from pipelines.stages.dedup_images import ImageDedup
@@ -138,8 +139,9 @@ def test_images_near_duplicates_and_frequent_images(spark):
         rows.append(record(f"w{i:02d}", "web", f"w{i}", [text_part(f"Page {i} text."), image_part(logo),
                                                          image_part(jpeg(200, 150, seed=100 + i))]))
     df = Images(ImagesConfig()).apply(frame(spark, rows))
-    stage = ImageDedup(DedupConfig(image_max_docs=10))
+    stage = ImageDedup(DedupConfig(image_max_docs=10, driver_max_rows=driver_max_rows))
     out = {r["id"]: r for r in stage.apply(df).collect()}
+    assert stage.stats["cc_on"] == ("driver" if driver_max_rows else "spark")
     status = {i: r["status"] for i, r in out.items()}
     assert status["p1"] == "keep" and status["p2"] == "dedup_images:near_duplicate"
     assert status["p3"] == "keep" and status["p4"] == "dedup_images:frequent_image"
@@ -151,6 +153,47 @@ def test_images_near_duplicates_and_frequent_images(spark):
         assert "dropped" not in own["meta"] and own["data"] is not None
     assert stage.stats["frequent_clusters"] == 1 and stage.stats["frequent_parts_dropped"] == 13
     assert stage.stats["images"] == 28 and stage.stats["image_clusters"] == 15
+    assert stage.stats["distinct_images"] == 16
+    clusters = sorted(tuple(r) for r in stage.clusters.collect())
+    assert len(clusters) == 2 and sorted(c[2] for c in clusters) == [False, True]
+
+
+def _frame_doc(doc_id, hashes):
+    from pipelines.schema import text_part
+
+    parts = [text_part("A video.")] + [{"kind": "frame", "text": None, "data": None,
+                                         "meta": [("dhash", f"{h:016x}")]} for h in hashes]
+    return record(doc_id, "video", doc_id, parts)
+
+
+def test_video_dedup_on_driver_equals_spark(spark):
+    """Frame-hash sequences with planted copies (a few bits flipped), flat frames and one
+    chain: the driver path and the Spark path give the same clusters, statuses and counts."""
+    import random
+
+    from pipelines.stages.dedup_video import VideoDedup
+
+    rng = random.Random(3)
+    base = {f"v{i:02d}": [rng.getrandbits(64) for _ in range(20)] for i in range(12)}
+    flip = lambda h, n: h ^ sum(1 << b for b in rng.sample(range(64), n))  # noqa: E731
+    base["v90"] = [flip(h, 3) for h in base["v01"]]                  # copy of v01
+    base["v91"] = [flip(h, 2) for h in base["v90"]]                  # copy of the copy
+    base["v92"] = [flip(h, 3) for h in base["v05"][:10]] + base["v06"][10:]  # half matches: not a copy
+    base["v93"] = [0] * 20                                           # flat frames carry no keys
+    base["v94"] = [0] * 20
+    df = frame(spark, [_frame_doc(i, h) for i, h in sorted(base.items())])
+
+    def run(rows):
+        stage = VideoDedup(DedupConfig(driver_max_rows=rows))
+        out = {r["id"]: r["status"] for r in stage.apply(df).select("id", "status").collect()}
+        return out, sorted(tuple(r) for r in stage.clusters.collect()), stage.stats
+
+    (d_status, d_clusters, d_stats), (s_status, s_clusters, s_stats) = run(1000), run(0)
+    assert d_stats.pop("cc_on") == "driver" and s_stats.pop("cc_on") in ("driver", "spark")
+    assert (d_status, d_clusters) == (s_status, s_clusters)
+    assert d_stats == dict(s_stats, cc_rounds=0)
+    assert {i for i, s in d_status.items() if s != "keep"} == {"v90", "v91"}
+    assert d_stats["videos"] == 17 and d_stats["verified_pairs"] == 3
 
 
 def test_videos_with_matching_frame_hashes_are_duplicates(spark, tmp_path):
@@ -176,3 +219,23 @@ def test_videos_with_matching_frame_hashes_are_duplicates(spark, tmp_path):
     assert report["dedup"]["shuffle"]["shuffle_write_bytes"] > 0
     clusters = spark.read.parquet(str(out / "report" / "dedup_clusters")).filter("kind = 'video'").count()
     assert clusters == 2
+
+
+@pytest.mark.parametrize("verify", ["jaccard", "signature", "none"])
+def test_near_dedup_on_driver_equals_spark(spark, corpus, verify):
+    """Few band rows: candidates, verification and clusters on the driver; the same
+    statuses, clusters and counts as the Spark joins and rounds."""
+    def run(rows):
+        d = DedupConfig(verify=verify, driver_max_rows=rows)
+        near = NearDedup(d)
+        out = near.apply(records_df(spark, corpus.ids, corpus.texts))
+        status = {r["id"]: r["status"] for r in out.select("id", "status").collect()}
+        return status, sorted(tuple(r) for r in near.clusters.collect()), dict(near.stats)
+
+    (d_status, d_clusters, d_stats), (s_status, s_clusters, s_stats) = run(1_000_000), run(0)
+    assert d_stats.pop("cc_on") == "driver" and s_stats.pop("cc_on") == "spark"
+    assert d_stats.pop("cc_rounds") == 0
+    s_stats.pop("cc_rounds")
+    assert d_status == s_status and d_clusters == s_clusters and d_stats == s_stats
+    assert d_stats["candidate_pairs"] >= d_stats["verified_pairs"] > 0
+    assert sum(s != "keep" for s in d_status.values()) > 50

@@ -17,7 +17,7 @@ from __future__ import annotations
 from pyspark.sql import functions as F
 
 from pipelines.checkpoint import materialize
-from pipelines.clusters import components, mark, survivors
+from pipelines.clusters import components, mark, small_table, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP, caption_documents
 from pipelines.stage import Stage
@@ -87,7 +87,7 @@ class ImageDedup(Stage):
                 .filter(F.col("x.sha1") < F.col("y.sha1"))
                 .filter(F.bit_count(F.col("x.phash").bitwiseXOR(F.col("y.phash"))) <= k)
                 .select(F.col("x.sha1").alias("a"), F.col("y.sha1").alias("b")).distinct())
-        comp = components(near, self.cfg.driver_max_edges)
+        comp = components(near, self.cfg.driver_max_rows)
         self.stats.update(cc_rounds=comp.rounds, cc_on=comp.where)
         labels = comp.labels.select(F.col("node").alias("sha1"), F.col("root").alias("cluster"))
         return (contents.join(labels, "sha1", "left")
@@ -97,22 +97,10 @@ class ImageDedup(Stage):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
         imgs = materialize(kept.mapInArrow(_image_rows, "id string, pos int, sha1 string, phash long, pair boolean"),
                            "images")
-        clusters = materialize(self.image_clusters(imgs), "image_clusters")
-        placed = imgs.join(clusters, "sha1")
-        docs = placed.groupBy("cluster").agg(F.countDistinct("id").alias("docs"))
-        frequent = docs.filter(F.col("docs") > self.cfg.image_max_docs).select("cluster")
-        dropped = materialize(placed.join(frequent, "cluster", "left_semi"), "frequent_dropped")
-        pairs = placed.filter("pair").join(frequent, "cluster", "left_anti")
-        labels = pairs.select(F.col("id").alias("node"), F.col("cluster").alias("root"))
-        multi = labels.groupBy("root").count().filter(F.col("count") > 1).select("root")
-        self.clusters = materialize(survivors(labels.join(multi, "root", "left_semi"), df, self.cfg.order_by),
-                                    "image_pair_clusters")
-        contents = clusters.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
-        gone = dropped.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
-        self.stats.update({
-            "images": imgs.count(), "distinct_images": contents["n"], "image_clusters": contents["c"],
-            "frequent_clusters": gone["c"], "frequent_parts_dropped": gone["n"],
-            "max_docs_per_image": self.cfg.image_max_docs, "max_hamming": self.cfg.image_max_hamming})
+        local = small_table(imgs, self.cfg.driver_max_rows)
+        dropped, labels = self._on_driver(imgs, local) if local is not None else self._in_spark(imgs)
+        self.stats.update(max_docs_per_image=self.cfg.image_max_docs, max_hamming=self.cfg.image_max_hamming)
+        self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "image_pair_clusters")
 
         positions = dropped.groupBy("id").agg(F.collect_set("pos").alias("_drop"))
         out = df.join(positions, "id", "left")
@@ -122,6 +110,70 @@ class ImageDedup(Stage):
         lost_pairs = dropped.filter("pair").select("id")
         out = mark(out, lost_pairs, f"{self.name}:{FREQUENT}")
         return mark(out, self.clusters.filter(~F.col("survivor")), f"{self.name}:near_duplicate")
+
+    def _in_spark(self, imgs):
+        """-> (dropped (id, pos, pair), pair labels (node, root) of clusters with copies)."""
+        clusters = materialize(self.image_clusters(imgs), "image_clusters")
+        placed = imgs.join(clusters, "sha1")
+        docs = placed.groupBy("cluster").agg(F.countDistinct("id").alias("docs"))
+        frequent = docs.filter(F.col("docs") > self.cfg.image_max_docs).select("cluster")
+        dropped = materialize(placed.join(frequent, "cluster", "left_semi"), "frequent_dropped")
+        pairs = placed.filter("pair").join(frequent, "cluster", "left_anti")
+        labels = pairs.select(F.col("id").alias("node"), F.col("cluster").alias("root"))
+        multi = labels.groupBy("root").count().filter(F.col("count") > 1).select("root")
+        contents = clusters.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
+        gone = dropped.agg(F.count("*").alias("n"), F.countDistinct("cluster").alias("c")).first()
+        self.stats.update({
+            "images": imgs.count(), "distinct_images": contents["n"], "image_clusters": contents["c"],
+            "frequent_clusters": gone["c"], "frequent_parts_dropped": gone["n"]})
+        return dropped.select("id", "pos", "pair"), labels.join(multi, "root", "left_semi")
+
+    def _on_driver(self, imgs, table):
+        """The same decisions from the image rows in one process (image_decisions)."""
+        rows = list(zip(*(table.column(c).to_pylist() for c in ("id", "pos", "sha1", "phash", "pair"))))
+        d = image_decisions(rows, self.cfg.image_max_hamming, self.cfg.image_max_docs)
+        self.stats.update(cc_rounds=0, cc_on="driver", images=len(rows), distinct_images=d["contents"],
+                          image_clusters=d["clusters"], frequent_clusters=d["frequent"],
+                          frequent_parts_dropped=len(d["dropped"]))
+        spark = imgs.sparkSession
+        dropped = spark.createDataFrame(d["dropped"], "id string, pos int, pair boolean")
+        labels = spark.createDataFrame(d["pair_labels"], "node string, root string")
+        return dropped, labels
+
+
+def image_decisions(rows: list[tuple], max_hamming: int, max_docs: int) -> dict:
+    """Image rows (id, pos, sha1, signed phash, pair) -> what the Spark path decides: frequent
+    parts to drop (id, pos, pair), image-text pairs in clusters with copies (id, cluster),
+    and counts. Contents within `max_hamming` bits, found through the same bands, are linked;
+    a cluster is named by its lowest sha1."""
+    from collections import defaultdict
+
+    from filters.components import components as local_components
+
+    m64 = (1 << 64) - 1
+    contents: dict[str, int] = {}
+    for _, _, sha1, ph, _ in rows:
+        contents[sha1] = min(ph, contents.get(sha1, ph))
+    buckets = defaultdict(list)
+    for sha1, ph in contents.items():
+        for b, (off, w) in enumerate(band_widths(max_hamming)):
+            buckets[(b, ((ph & m64) >> off) & ((1 << w) - 1))].append(sha1)
+    near = {(x, y) for members in buckets.values() for x in members for y in members
+            if x < y and ((contents[x] ^ contents[y]) & m64).bit_count() <= max_hamming}
+    roots = local_components(sorted(near))
+    cluster = {sha1: roots.get(sha1, sha1) for sha1 in contents}
+    docs = defaultdict(set)
+    for doc_id, _, sha1, _, _ in rows:
+        docs[cluster[sha1]].add(doc_id)
+    frequent = {c for c, ids in docs.items() if len(ids) > max_docs}
+    dropped = [(doc_id, pos, pair) for doc_id, pos, sha1, _, pair in rows if cluster[sha1] in frequent]
+    pairs = [(doc_id, cluster[sha1]) for doc_id, _, sha1, _, pair in rows if pair and cluster[sha1] not in frequent]
+    size = defaultdict(int)
+    for _, c in pairs:
+        size[c] += 1
+    return {"dropped": dropped, "pair_labels": [(i, c) for i, c in pairs if size[c] > 1],
+            "contents": len(contents), "clusters": len(set(cluster.values())),
+            "frequent": len({cluster[sha1] for _, _, sha1, _, _ in rows if cluster[sha1] in frequent})}
 
 
 def _dropped(p):

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from filters.minhash import MinHashParams, band_keys, jaccard, shingle_hashes, signatures
 from pipelines.checkpoint import materialize
-from pipelines.clusters import components, mark, score_pairs, survivors
+from pipelines.clusters import components, labels_frame, mark, score_pairs, small_table, survivors
 from pipelines.config import DedupConfig
 from pipelines.faults import maybe_fail
 from pipelines.schema import KEEP, caption_documents, document_texts
@@ -88,8 +88,7 @@ class NearDedup(Stage):
         self.clusters = None  # (id, root, survivor) after apply, for the report
         self.stats: dict = {}
 
-    def candidates(self, kept):
-        bands = kept.mapInArrow(_band_rows(self.params, self.cfg.ngram), "id string, band int, key long")
+    def candidates(self, bands):
         lowest = bands.groupBy("band", "key").agg(F.min("id").alias("root"))
         return (bands.join(lowest, ["band", "key"]).filter(F.col("id") != F.col("root"))
                 .select(F.col("root").alias("a"), F.col("id").alias("b")).distinct())
@@ -107,11 +106,56 @@ class NearDedup(Stage):
 
     def apply(self, df):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
-        cand = materialize(self.candidates(kept), "near_candidates")
-        edges = materialize(self.verified(kept, cand), "near_edges")
-        comp = components(edges.select("a", "b"), self.cfg.driver_max_edges)
-        self.clusters = materialize(survivors(comp.labels, df, self.cfg.order_by), "near_clusters")
-        self.stats = {"candidate_pairs": cand.count(), "verified_pairs": edges.count(),
-                      "cc_rounds": comp.rounds, "cc_on": comp.where, "verify": self.cfg.verify,
-                      "threshold": self.cfg.threshold if self.cfg.verify != "none" else None}
+        bands = kept.mapInArrow(_band_rows(self.params, self.cfg.ngram), "id string, band int, key long")
+        local = small_table(bands, self.cfg.driver_max_rows)
+        labels = self._on_driver(kept, local) if local is not None else self._in_spark(kept, bands)
+        self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "near_clusters")
         return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")
+
+    def _stats(self, cand: int, verified: int, rounds: int, where: str) -> None:
+        self.stats = {"candidate_pairs": cand, "verified_pairs": verified, "cc_rounds": rounds,
+                      "cc_on": where, "verify": self.cfg.verify,
+                      "threshold": self.cfg.threshold if self.cfg.verify != "none" else None}
+
+    def _in_spark(self, kept, bands):
+        cand = materialize(self.candidates(bands), "near_candidates")
+        edges = materialize(self.verified(kept, cand), "near_edges")
+        comp = components(edges.select("a", "b"), self.cfg.driver_max_rows)
+        self._stats(cand.count(), edges.count(), comp.rounds, comp.where)
+        return comp.labels
+
+    def _on_driver(self, kept, table):
+        """The band rows were few: candidates, verification and clusters in this process;
+        only the candidates' fingerprints are computed by Spark (one job)."""
+        import pyarrow as pa
+
+        from filters.components import components as local_components
+
+        cand = candidates_local(table)
+        edges = sorted(cand)
+        if cand and self.cfg.verify != "none":
+            ids = pa.table({"id": pa.array(sorted({x for pair in cand for x in pair}), pa.string())})
+            wanted = kept.join(kept.sparkSession.createDataFrame(ids, "id string"), "id", "left_semi")
+            fps = wanted.mapInArrow(_fingerprints(self.params, self.cfg.ngram, self.cfg.verify),
+                                    "id string, fp binary").toArrow()
+            fp = dict(zip(fps.column("id").to_pylist(), fps.column("fp").to_pylist()))
+            edges = [(a, b) for a, b in edges
+                     if similarity(self.cfg.verify, fp[a], fp[b]) >= self.cfg.threshold]
+        self._stats(len(cand), len(edges), 0, "driver")
+        return labels_frame(kept.sparkSession, local_components(edges), kept.schema["id"].dataType)
+
+
+def candidates_local(bands) -> set[tuple[str, str]]:
+    """Band rows (id, band, key) -> the Spark path's candidate pairs: each bucket links its
+    members to its lowest id."""
+    from collections import defaultdict
+
+    buckets = defaultdict(list)
+    for i, band, key in zip(bands.column("id").to_pylist(), bands.column("band").to_pylist(),
+                            bands.column("key").to_pylist()):
+        buckets[(band, key)].append(i)
+    cand = set()
+    for members in buckets.values():
+        root = min(members)
+        cand.update((root, i) for i in members if i != root)
+    return cand

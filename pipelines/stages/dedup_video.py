@@ -15,7 +15,7 @@ from functools import partial
 from pyspark.sql import functions as F
 
 from pipelines.checkpoint import materialize
-from pipelines.clusters import components, mark, score_pairs, survivors
+from pipelines.clusters import components, labels_frame, mark, score_pairs, small_table, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP
 from pipelines.stage import Stage
@@ -41,6 +41,24 @@ def _sequences(batches):
                                          names=["id", "hashes"])
 
 
+M64 = (1 << 64) - 1
+
+
+def candidates_local(seqs: dict[str, list[int]]) -> set[tuple[str, str]]:
+    """The Spark path's candidate pairs (a < b), in one process: videos sharing a 16-bit band
+    of an informative hash at the same frame index among the first KEY_FRAMES."""
+    from collections import defaultdict
+
+    buckets = defaultdict(list)
+    for doc_id, hashes in seqs.items():
+        for i, h in enumerate(hashes[:KEY_FRAMES]):
+            u = h & M64
+            if 8 <= u.bit_count() <= 56:
+                for b in range(64 // BAND_BITS):
+                    buckets[(i, b, (u >> (b * BAND_BITS)) & ((1 << BAND_BITS) - 1))].append(doc_id)
+    return {(x, y) for members in buckets.values() for x in members for y in members if x < y}
+
+
 def sequence_match(a: list[int], b: list[int], max_hamming: int) -> float:
     """Share of frames (of the longer sequence) whose aligned hashes are within the distance."""
     if not a or not b:
@@ -62,6 +80,12 @@ class VideoDedup(Stage):
     def apply(self, df):
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
         seqs = materialize(kept.mapInArrow(_sequences, "id string, hashes array<bigint>"), "video_sequences")
+        local = small_table(seqs, self.cfg.driver_max_rows)
+        labels = self._on_driver(seqs, local) if local is not None else self._in_spark(seqs)
+        self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "video_clusters")
+        return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")
+
+    def _in_spark(self, seqs):
         frames = seqs.select("id", F.posexplode(F.slice("hashes", 1, KEY_FRAMES)).alias("i", "h"))
         informative = F.bit_count("h").between(8, 56)
         keys = frames.filter(informative).select(
@@ -77,9 +101,21 @@ class VideoDedup(Stage):
         score = partial(sequence_match, max_hamming=self.cfg.video_max_hamming)
         matched = materialize(score_pairs(pairs, score).filter(F.col("score") >= self.cfg.video_min_match),
                               "video_edges")
-        comp = components(matched.select("a", "b"), self.cfg.driver_max_edges)
-        self.clusters = materialize(survivors(comp.labels, df, self.cfg.order_by), "video_clusters")
+        comp = components(matched.select("a", "b"), self.cfg.driver_max_rows)
         self.stats = {"videos": seqs.count(), "candidate_pairs": cand.count(), "verified_pairs": matched.count(),
                       "cc_rounds": comp.rounds, "cc_on": comp.where, "max_hamming": self.cfg.video_max_hamming,
                       "min_match": self.cfg.video_min_match}
-        return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")
+        return comp.labels
+
+    def _on_driver(self, seqs, table):
+        from filters.components import components as local_components
+
+        seq = dict(zip(table.column("id").to_pylist(), table.column("hashes").to_pylist()))
+        cand = candidates_local(seq)
+        edges = [(a, b) for a, b in sorted(cand)
+                 if sequence_match(seq[a], seq[b], self.cfg.video_max_hamming) >= self.cfg.video_min_match]
+        self.stats = {"videos": len(seq), "candidate_pairs": len(cand), "verified_pairs": len(edges),
+                      "cc_rounds": 0, "cc_on": "driver", "max_hamming": self.cfg.video_max_hamming,
+                      "min_match": self.cfg.video_min_match}
+        return labels_frame(seqs.sparkSession, local_components(edges), seqs.schema["id"].dataType)
+
