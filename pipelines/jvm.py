@@ -127,8 +127,8 @@ def build_archive(folder: Path | None = None, quiet: bool = False) -> Path | Non
     proc = subprocess.run([sys.executable, "-c", "from pipelines.jvm import _warm_up_workload as w; w()"],
                           env=env, capture_output=True, text=True)
     if proc.returncode != 0 or not tmp.is_file():
-        print(f"earlyfuse: JVM class archive not built (Spark starts without it): "
-              f"{proc.stderr.strip().splitlines()[-1:] or proc.returncode}", file=sys.stderr)
+        last = (proc.stderr.strip().splitlines() or [f"exit {proc.returncode}"])[-1]
+        print(f"earlyfuse: JVM class archive not built (Spark starts without it): {last}", file=sys.stderr)
         tmp.unlink(missing_ok=True)
         return None
     os.replace(tmp, folder / ARCHIVE)
