@@ -34,6 +34,41 @@ def test_only_jars_without_python_leave_the_path(tmp_path, monkeypatch):
     assert str(plain) not in sys.path and str(with_py) in sys.path
 
 
+def _pyspark_zip(path, version):
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("pyspark/__init__.py", "")
+        z.writestr("pyspark/version.py", f'__version__: str = "{version}"\n')
+    return str(path)
+
+
+def test_source_zips_leave_the_path_only_for_the_installed_versions(tmp_path, monkeypatch):
+    from importlib import metadata
+
+    same_dir, other_dir = tmp_path / "same", tmp_path / "other"
+    same_dir.mkdir()
+    other_dir.mkdir()
+    same = _pyspark_zip(same_dir / "pyspark.zip", metadata.version("pyspark"))
+    other = _pyspark_zip(other_dir / "pyspark.zip", "0.0.1")
+    py4j_same = str(tmp_path / f"py4j-{metadata.version('py4j')}-src.zip")
+    py4j_other = str(tmp_path / "py4j-0.0.1-src.zip")
+    unrelated = _pyspark_zip(tmp_path / "mypyspark.zip", metadata.version("pyspark"))
+    entries = [same, other, py4j_same, py4j_other, unrelated]
+    monkeypatch.setattr(sys, "path", [*entries, *sys.path])
+    assert spark_daemon.zipped_version(other) == ("pyspark", "0.0.1")
+    assert spark_daemon.zipped_version(py4j_other) == ("py4j", "0.0.1")
+    assert spark_daemon.zipped_version(unrelated) is None
+    assert spark_daemon.use_installed_sources() == [same, py4j_same]
+    assert [e for e in entries if e in sys.path] == [other, py4j_other, unrelated]
+
+
+def test_a_pyspark_zip_without_a_version_stays(tmp_path, monkeypatch):
+    broken = tmp_path / "pyspark.zip"
+    broken.write_bytes(b"not a zip")
+    monkeypatch.setattr(sys, "path", [str(broken), *sys.path])
+    assert spark_daemon.use_installed_sources() == []
+    assert str(broken) in sys.path
+
+
 @pytest.mark.spark
 def test_workers_are_forked_from_the_preloading_daemon(spark):
     def probe(_):
@@ -42,8 +77,13 @@ def test_workers_are_forked_from_the_preloading_daemon(spark):
 
         with open(f"/proc/{os.getppid()}/cmdline", "rb") as f:
             parent = f.read().replace(b"\0", b" ").decode()
-        yield parent, [p for p in sys.path if p.endswith(".jar")], "pipelines.stages.quality" in sys.modules
+        import pyspark
 
-    [(parent, jars, preloaded)] = spark.sparkContext.parallelize([0], 1).mapPartitions(probe).collect()
+        yield (parent, [p for p in sys.path if p.endswith(".jar")], "pipelines.stages.quality" in sys.modules,
+               pyspark.__file__)
+
+    [(parent, jars, preloaded, pyspark_file)] = spark.sparkContext.parallelize([0], 1).mapPartitions(probe).collect()
     assert "-m pipelines.spark_daemon" in parent
     assert jars == [] and preloaded
+    # The installed pyspark (with cached bytecode), not Spark's pyspark.zip.
+    assert ".zip" not in pyspark_file
