@@ -79,16 +79,19 @@ def small_table(df: DataFrame, max_rows: int):
     return table if table.num_rows <= max_rows else None
 
 
-def labels_frame(spark, roots: dict, kind) -> DataFrame:
-    """{node: root} from the driver -> a (node, root) DataFrame of Spark type `kind`."""
+def labels_frame(spark, labels, kind, root_kind=None) -> DataFrame:
+    """(node, root) pairs from the driver -> a (node, root) DataFrame of Spark types `kind`
+    (and `root_kind`, when roots are not node ids)."""
     import pyarrow as pa
 
     from pyspark.sql.types import StructField, StructType
 
-    schema = StructType([StructField("node", kind), StructField("root", kind)])
-    if not roots:
+    labels = list(labels)
+    schema = StructType([StructField("node", kind), StructField("root", root_kind or kind)])
+    if not labels:
         return spark.createDataFrame([], schema)
-    return spark.createDataFrame(pa.table({"node": list(roots), "root": list(roots.values())}), schema)
+    return spark.createDataFrame(pa.table({"node": [n for n, _ in labels], "root": [r for _, r in labels]}),
+                                 schema)
 
 
 def components(edges: DataFrame, driver_max_rows: int) -> Components:
@@ -102,7 +105,52 @@ def components(edges: DataFrame, driver_max_rows: int) -> Components:
     if table is None:
         return connected_components(edges)
     roots = local_components(zip(table.column("a").to_pylist(), table.column("b").to_pylist()))
-    return Components(labels_frame(edges.sparkSession, roots, edges.schema["a"].dataType), 0, "driver")
+    return Components(labels_frame(edges.sparkSession, roots.items(), edges.schema["a"].dataType), 0, "driver")
+
+
+@dataclass
+class DriverClusters:
+    """Clusters decided on the driver: the (id, root, survivor) rows, and the same as a
+    local DataFrame, which Spark broadcasts where it is joined (no job of its own)."""
+    table: "pa.Table"
+    frame: DataFrame
+
+
+def driver_clusters(df: DataFrame, labels, order_by: str, root_type=None) -> DriverClusters | None:
+    """(node, root) pairs found on the driver -> clusters (id, root, survivor), when the
+    survivor is known here: ordered by id it is each cluster's lowest id. Other orders need
+    a column of `df`, so None: the caller takes Spark's `survivors`. Same rows either way."""
+    import pyarrow as pa
+
+    from pyspark.sql.types import BooleanType, StructField, StructType
+
+    if order_by != "id":
+        return None
+    labels = list(labels)
+    lowest: dict = {}
+    for node, root in labels:
+        if root not in lowest or node < lowest[root]:
+            lowest[root] = node
+    id_type = df.schema["id"].dataType
+    schema = StructType([StructField("id", id_type), StructField("root", root_type or id_type),
+                         StructField("survivor", BooleanType())])
+    table = pa.table({"id": [n for n, _ in labels], "root": [r for _, r in labels],
+                      "survivor": [lowest[r] == n for n, r in labels]})
+    frame = (df.sparkSession.createDataFrame(table, schema) if labels
+             else df.sparkSession.createDataFrame([], schema))
+    return DriverClusters(table, frame)
+
+
+def cluster_frames(df: DataFrame, labels, order_by: str, name: str, root_type=None):
+    """(node, root) pairs decided on the driver -> (clusters DataFrame, their rows as an
+    Arrow table or None): driver_clusters when the order allows, else Spark's survivors
+    over a labels DataFrame, checkpointed as `name`."""
+    labels = list(labels)
+    local = driver_clusters(df, labels, order_by, root_type)
+    if local is not None:
+        return local.frame, local.table
+    frame = labels_frame(df.sparkSession, labels, df.schema["id"].dataType, root_type)
+    return materialize(survivors(frame, df, order_by), name), None
 
 
 def score_pairs(pairs: DataFrame, score) -> DataFrame:
@@ -141,11 +189,17 @@ def mark(df: DataFrame, rejected: DataFrame, status: str) -> DataFrame:
     return out.withColumn("status", new).drop("_dup").select(*df.columns)
 
 
-def summarize(clusters: DataFrame) -> dict:
-    """clusters (id, root, survivor) -> counts and the size histogram, computed in Spark."""
-    sizes = clusters.groupBy("root").count()
-    hist = {int(r["count"]): int(r["n"]) for r in
-            sizes.groupBy("count").agg(F.count("*").alias("n")).collect()}
+def summarize(clusters: DataFrame, local: "pa.Table | None" = None) -> dict:
+    """clusters (id, root, survivor) -> counts and the size histogram, computed in Spark,
+    or from `local`, the same rows when they were decided on the driver."""
+    if local is not None:
+        from collections import Counter
+
+        hist = dict(Counter(Counter(local.column("root").to_pylist()).values()))
+    else:
+        sizes = clusters.groupBy("root").count()
+        hist = {int(r["count"]): int(r["n"]) for r in
+                sizes.groupBy("count").agg(F.count("*").alias("n")).collect()}
     members = sum(k * v for k, v in hist.items())
     return {"clusters": sum(hist.values()), "members": members,
             "removed": members - sum(hist.values()),

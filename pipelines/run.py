@@ -309,7 +309,7 @@ def dedup_summary(stages: list, clusters_path: Path, shuffle: dict | None) -> di
     report, frames = {"shuffle": shuffle}, []
     for stage in stages:
         kind = stage.name.removeprefix("dedup_")
-        report[kind] = dict(stage.stats, **summarize(stage.clusters))
+        report[kind] = dict(stage.stats, **summarize(stage.clusters, getattr(stage, "local_clusters", None)))
         frames.append(stage.clusters.select(F.lit(kind).alias("kind"), "id", "root", "survivor"))
     union = frames[0]
     for f in frames[1:]:

@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from pipelines.clusters import connected_components, mark, summarize, survivors
+from pipelines.clusters import cluster_frames, connected_components, driver_clusters, mark, summarize, survivors
 
 
 def union_find_roots(edges):
@@ -120,3 +120,43 @@ def test_driver_and_spark_components_agree(spark, kind):
     assert got == {r["node"]: r["root"] for r in in_spark.labels.collect()} == union_find_roots(edges)
     empty = components(spark.createDataFrame([], f"a {kind}, b {kind}"), 1000)
     assert empty.where == "driver" and empty.labels.count() == 0
+
+
+def _random_labels(seed: int, n: int = 200) -> list[tuple[str, str]]:
+    rng = random.Random(seed)
+    roots = [f"sha{r:03d}" for r in range(25)]  # cluster names that are not document ids
+    return [(f"d{i:04d}", rng.choice(roots)) for i in rng.sample(range(1000), n)]
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_driver_clusters_equal_spark_survivors_by_id(spark, seed):
+    labels = _random_labels(seed)
+    df = spark.createDataFrame([(n, "keep") for n, _ in labels] + [("z9999", "keep")], "id string, status string")
+    local = driver_clusters(df, labels, "id")
+    frame = spark.createDataFrame(labels, "node string, root string")
+    want = sorted(tuple(r) for r in survivors(frame, df, "id").collect())
+    assert sorted(tuple(r) for r in local.frame.collect()) == want
+    assert sorted(zip(*(local.table.column(c).to_pylist() for c in ("id", "root", "survivor")))) == want
+    assert summarize(local.frame, local.table) == summarize(local.frame) == summarize(survivors(frame, df, "id"))
+    # The local frame marks like any other: only non-survivors of kept rows change.
+    out = dict(mark(df, local.frame.filter("not survivor"), "dedup_near:duplicate").collect())
+    assert sorted(i for i, s in out.items() if s != "keep") == sorted(i for i, _, s in want if not s)
+
+
+def test_driver_clusters_leave_other_orders_to_spark_and_take_bigint_ids(spark):
+    df = spark.createDataFrame([(3, "b"), (1, "c"), (2, "a")], "id bigint, uri string")
+    assert driver_clusters(df, [(3, 1), (1, 1)], "uri") is None
+    frames, table = cluster_frames(df, [(3, 1), (1, 1), (2, 1)], "uri", "t")
+    assert table is None
+    assert {r["id"]: r["survivor"] for r in frames.collect()} == {3: False, 1: False, 2: True}
+    frames, table = cluster_frames(df, [(3, 1), (1, 1), (2, 1)], "id", "t")
+    assert {r["id"]: r["survivor"] for r in frames.collect()} == {3: False, 1: True, 2: False}
+    assert dict(zip(table.column("id").to_pylist(), table.column("survivor").to_pylist())) == {3: False, 1: True, 2: False}
+
+
+def test_no_driver_labels_no_clusters(spark):
+    df = spark.createDataFrame([("a", "keep")], "id string, status string")
+    local = driver_clusters(df, [], "id")
+    assert local.frame.collect() == [] and local.table.num_rows == 0
+    empty = {"clusters": 0, "members": 0, "removed": 0, "largest": 0, "size_histogram": {}}
+    assert summarize(local.frame, local.table) == summarize(local.frame) == empty

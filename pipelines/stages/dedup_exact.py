@@ -52,6 +52,7 @@ class ExactDedup(Stage):
     def __init__(self, cfg: DedupConfig):
         self.cfg = cfg
         self.clusters = None  # (id, root, survivor) of groups with copies, for the report
+        self.local_clusters = None  # never decided on the driver: groups are Spark's
         self.stats: dict = {}
 
     def apply(self, df):

@@ -15,9 +15,10 @@ only contents sharing a band are compared. Connected components give image clust
 from __future__ import annotations
 
 from pyspark.sql import functions as F
+from pyspark.sql.types import StringType
 
 from pipelines.checkpoint import materialize
-from pipelines.clusters import components, mark, small_table, survivors
+from pipelines.clusters import cluster_frames, components, mark, small_table, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP, caption_documents
 from pipelines.stage import Stage
@@ -72,6 +73,7 @@ class ImageDedup(Stage):
     def __init__(self, cfg: DedupConfig):
         self.cfg = cfg
         self.clusters = None
+        self.local_clusters = None  # the pair clusters' rows as an Arrow table, when decided on the driver
         self.stats: dict = {}
 
     def image_clusters(self, imgs):
@@ -98,9 +100,16 @@ class ImageDedup(Stage):
         imgs = materialize(kept.mapInArrow(_image_rows, "id string, pos int, sha1 string, phash long, pair boolean"),
                            "images")
         local = small_table(imgs, self.cfg.driver_max_rows)
-        dropped, labels = self._on_driver(imgs, local) if local is not None else self._in_spark(imgs)
+        self.local_clusters = None
+        if local is not None:
+            dropped, pair_labels = self._on_driver(imgs, local)
+            # Pair clusters are named by an image's sha1, not by a document id.
+            self.clusters, self.local_clusters = cluster_frames(
+                df, pair_labels, self.cfg.order_by, "image_pair_clusters", StringType())
+        else:
+            dropped, labels = self._in_spark(imgs)
+            self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "image_pair_clusters")
         self.stats.update(max_docs_per_image=self.cfg.image_max_docs, max_hamming=self.cfg.image_max_hamming)
-        self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "image_pair_clusters")
 
         positions = dropped.groupBy("id").agg(F.collect_set("pos").alias("_drop"))
         out = df.join(positions, "id", "left")
@@ -129,16 +138,15 @@ class ImageDedup(Stage):
         return dropped.select("id", "pos", "pair"), labels.join(multi, "root", "left_semi")
 
     def _on_driver(self, imgs, table):
-        """The same decisions from the image rows in one process (image_decisions)."""
+        """The same decisions from the image rows in one process (image_decisions).
+        -> (dropped (id, pos, pair) DataFrame, pair labels as (id, cluster) pairs)."""
         rows = list(zip(*(table.column(c).to_pylist() for c in ("id", "pos", "sha1", "phash", "pair"))))
         d = image_decisions(rows, self.cfg.image_max_hamming, self.cfg.image_max_docs)
         self.stats.update(cc_rounds=0, cc_on="driver", images=len(rows), distinct_images=d["contents"],
                           image_clusters=d["clusters"], frequent_clusters=d["frequent"],
                           frequent_parts_dropped=len(d["dropped"]))
-        spark = imgs.sparkSession
-        dropped = spark.createDataFrame(d["dropped"], "id string, pos int, pair boolean")
-        labels = spark.createDataFrame(d["pair_labels"], "node string, root string")
-        return dropped, labels
+        dropped = imgs.sparkSession.createDataFrame(d["dropped"], "id string, pos int, pair boolean")
+        return dropped, d["pair_labels"]
 
 
 def image_decisions(rows: list[tuple], max_hamming: int, max_docs: int) -> dict:

@@ -20,7 +20,7 @@ from pyspark.sql import functions as F
 
 from filters.minhash import MinHashParams, band_keys, jaccard, shingle_hashes, signatures
 from pipelines.checkpoint import materialize
-from pipelines.clusters import components, labels_frame, mark, score_pairs, small_table, survivors
+from pipelines.clusters import cluster_frames, components, mark, score_pairs, small_table, survivors
 from pipelines.config import DedupConfig
 from pipelines.faults import maybe_fail
 from pipelines.schema import KEEP, caption_documents, document_texts
@@ -86,6 +86,7 @@ class NearDedup(Stage):
         self.cfg = cfg
         self.params = MinHashParams(cfg.bands, cfg.rows, cfg.seed)
         self.clusters = None  # (id, root, survivor) after apply, for the report
+        self.local_clusters = None  # the same rows as an Arrow table, when decided on the driver
         self.stats: dict = {}
 
     def candidates(self, bands):
@@ -105,11 +106,16 @@ class NearDedup(Stage):
         return sims.filter(F.col("score") >= self.cfg.threshold)
 
     def apply(self, df):
+        self.local_clusters = None
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
         bands = kept.mapInArrow(_band_rows(self.params, self.cfg.ngram), "id string, band int, key long")
         local = small_table(bands, self.cfg.driver_max_rows)
-        labels = self._on_driver(kept, local) if local is not None else self._in_spark(kept, bands)
-        self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "near_clusters")
+        if local is not None:
+            self.clusters, self.local_clusters = cluster_frames(
+                df, self._on_driver(kept, local), self.cfg.order_by, "near_clusters")
+        else:
+            self.clusters = materialize(survivors(self._in_spark(kept, bands), df, self.cfg.order_by),
+                                        "near_clusters")
         return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")
 
     def _stats(self, cand: int, verified: int, rounds: int, where: str) -> None:
@@ -126,7 +132,7 @@ class NearDedup(Stage):
 
     def _on_driver(self, kept, table):
         """The band rows were few: candidates, verification and clusters in this process;
-        only the candidates' fingerprints are computed by Spark (one job)."""
+        only the candidates' fingerprints are computed by Spark. -> (node, root) pairs."""
         import pyarrow as pa
 
         from filters.components import components as local_components
@@ -142,7 +148,7 @@ class NearDedup(Stage):
             edges = [(a, b) for a, b in edges
                      if similarity(self.cfg.verify, fp[a], fp[b]) >= self.cfg.threshold]
         self._stats(len(cand), len(edges), 0, "driver")
-        return labels_frame(kept.sparkSession, local_components(edges), kept.schema["id"].dataType)
+        return local_components(edges).items()
 
 
 def candidates_local(bands) -> set[tuple[str, str]]:

@@ -15,7 +15,7 @@ from functools import partial
 from pyspark.sql import functions as F
 
 from pipelines.checkpoint import materialize
-from pipelines.clusters import components, labels_frame, mark, score_pairs, small_table, survivors
+from pipelines.clusters import cluster_frames, components, mark, score_pairs, small_table, survivors
 from pipelines.config import DedupConfig
 from pipelines.schema import KEEP
 from pipelines.stage import Stage
@@ -75,14 +75,19 @@ class VideoDedup(Stage):
     def __init__(self, cfg: DedupConfig):
         self.cfg = cfg
         self.clusters = None
+        self.local_clusters = None  # the clusters' rows as an Arrow table, when decided on the driver
         self.stats: dict = {}
 
     def apply(self, df):
+        self.local_clusters = None
         kept = df.filter(F.col("status") == KEEP).select("id", "parts")
         seqs = materialize(kept.mapInArrow(_sequences, "id string, hashes array<bigint>"), "video_sequences")
         local = small_table(seqs, self.cfg.driver_max_rows)
-        labels = self._on_driver(seqs, local) if local is not None else self._in_spark(seqs)
-        self.clusters = materialize(survivors(labels, df, self.cfg.order_by), "video_clusters")
+        if local is not None:
+            self.clusters, self.local_clusters = cluster_frames(
+                df, self._on_driver(seqs, local), self.cfg.order_by, "video_clusters")
+        else:
+            self.clusters = materialize(survivors(self._in_spark(seqs), df, self.cfg.order_by), "video_clusters")
         return mark(df, self.clusters.filter(~F.col("survivor")), f"{self.name}:duplicate")
 
     def _in_spark(self, seqs):
@@ -117,5 +122,5 @@ class VideoDedup(Stage):
         self.stats = {"videos": len(seq), "candidate_pairs": len(cand), "verified_pairs": len(edges),
                       "cc_rounds": 0, "cc_on": "driver", "max_hamming": self.cfg.video_max_hamming,
                       "min_match": self.cfg.video_min_match}
-        return labels_frame(seqs.sparkSession, local_components(edges), seqs.schema["id"].dataType)
+        return local_components(edges).items()
 
