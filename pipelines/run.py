@@ -206,18 +206,10 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         docs = spark.read.parquet(out.work_path("docs"))
 
     with progress.phase("report"):
-        by_source = [r.asDict() for r in docs.groupBy("source", "status").count()
-                     .orderBy("source", "status").collect()]
+        by_source, part_drops = status_and_drops(docs)
         status_counts: dict[str, int] = {}
         for r in by_source:
             status_counts[r["status"]] = status_counts.get(r["status"], 0) + r["count"]
-        part_drops = {r["reason"]: r["count"] for r in
-                      docs.filter(F.col("status") == KEEP)
-                      # parts.meta alone: Parquet reads neither texts nor image bytes
-                      .select(F.explode("parts.meta").alias("m"))
-                      .select(F.col("m")["dropped"].alias("reason"))
-                      .filter(F.col("reason").isNotNull())
-                      .groupBy("reason").count().collect()}
         stages = stage_counts(status_counts, stage_names(cfg))
         (docs.filter(F.col("status") != KEEP)
          .select("id", "source", "uri", "status", "lang", "lang_score", "signals",
@@ -260,6 +252,28 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     # Written last: a folder without it is not a finished dataset.
     out.write_json(MANIFEST, manifest)
     return RunResult(out.uri, manifest, stages, timings, dict(sorted(part_drops.items())), skipped)
+
+
+def status_and_drops(docs) -> tuple[list[dict], dict[str, int]]:
+    """Documents per (source, status), sorted, and the parts kept documents lost, per
+    reason: one aggregation (Parquet reads `parts.meta`, neither texts nor image bytes)."""
+    from pyspark.sql import functions as F
+
+    reasons = F.transform(F.filter("parts.meta", lambda m: m["dropped"].isNotNull()), lambda m: m["dropped"])
+    # One row per dropped part of a kept document, or one row (pos null) for any other document.
+    rows = docs.select("source", "status",
+                       F.posexplode_outer(F.when(F.col("status") == KEEP, reasons)).alias("pos", "reason"))
+    first = F.col("pos").isNull() | (F.col("pos") == 0)
+    counts = rows.groupBy("source", "status", "reason").agg(
+        F.count("*").alias("n"), F.count(F.when(first, True)).alias("docs")).collect()
+    per_source: dict[tuple[str, str], int] = {}
+    drops: dict[str, int] = {}
+    for r in counts:
+        per_source[(r["source"], r["status"])] = per_source.get((r["source"], r["status"]), 0) + r["docs"]
+        if r["reason"] is not None:
+            drops[r["reason"]] = drops.get(r["reason"], 0) + r["n"]
+    by_source = [{"source": s, "status": st, "count": n} for (s, st), n in sorted(per_source.items())]
+    return by_source, drops
 
 
 def committed_partitions(shard_dir: str, opts) -> dict[int, list[dict]]:

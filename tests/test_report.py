@@ -17,3 +17,32 @@ def test_stage_counts_chain():
 def test_unknown_stage_is_an_error():
     with pytest.raises(ValueError, match="names no stage"):
         stage_counts({"keep": 1, "mystery:x": 1}, ["ingest"])
+
+
+@pytest.mark.spark
+def test_status_and_drops_in_one_aggregation(spark):
+    from collections import Counter
+
+    from pipelines.run import status_and_drops
+    from pipelines.schema import RECORD_DDL, image_part, record, text_part
+
+    def img(dropped=None):
+        return image_part(None, src="x.jpg", dropped=dropped)
+
+    rows = [
+        record("a", "crawl", "u", [text_part("t"), img("unresolved"), img("unresolved"), img("too_large")]),
+        record("b", "crawl", "u", [text_part("t"), img()]),
+        record("c", "crawl", "u", [text_part("t"), img("unresolved")], status="quality:short"),  # not kept: not counted
+        record("d", "docs", "u", [text_part("t")], status="langid:low_score"),
+        record("e", "docs", "u", [img("frequent_image"), text_part("t")]),
+        record("f", "docs", "u", []),
+        record("g", "pairs", "u", [text_part("t")], status="keep"),
+    ]
+    # record() builds Arrow-ready rows (maps as pair lists); createDataFrame wants dicts.
+    as_rows = [dict(r, signals=dict(r["signals"]), parts=[dict(p, meta=dict(p["meta"])) for p in r["parts"]])
+               for r in rows]
+    df = spark.createDataFrame(as_rows, RECORD_DDL).repartition(3)
+    by_source, drops = status_and_drops(df)
+    want = Counter((r["source"], r["status"]) for r in rows)
+    assert by_source == [{"source": s, "status": st, "count": n} for (s, st), n in sorted(want.items())]
+    assert drops == {"unresolved": 2, "too_large": 1, "frequent_image": 1}
