@@ -176,9 +176,12 @@ class Ingest(Stage):
         by_name = {i.name: i for i in self.inputs}
         batch_rows, counter, opts, tallies = self.batch_rows, self.counter, self.storage_opts, self.tallies
         steps = [(s.name, s.make_processor()) for s in self.steps]
-        files = spark.createDataFrame(tasks, "source string, paths array<string>, relpaths array<string>")
-        # One file per task: files are the unit of parallelism, as in datatrove's readers.
-        files = files.repartition(max(len(tasks), 1))
+        # One file (or file group) per Spark task: files are the unit of parallelism, as in
+        # datatrove's readers. A slice per element places each exactly, where repartition's
+        # round robin left some tasks two files and others none, and cost a shuffle.
+        rows = [(t["source"], t["paths"], t["relpaths"]) for t in tasks]
+        files = spark.createDataFrame(spark.sparkContext.parallelize(rows, max(len(rows), 1)),
+                                      "source string, paths array<string>, relpaths array<string>")
 
         def run(batches):
             return read_files_batches(batches, by_name, batch_rows, counter, opts, steps, tallies)

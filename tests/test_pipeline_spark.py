@@ -113,6 +113,24 @@ def test_every_stage_rows_in_equal_kept_plus_rejected(spark, inputs, tmp_path):
     assert final["dedup_exact:duplicate"] == 2  # the WARC copy and the re-spaced JSONL copy
 
 
+def test_each_ingest_task_reads_exactly_one_planned_task(spark, tmp_path):
+    from pipelines.config import parse_config
+
+    # Spark's round-robin repartition put 8 such rows from 2 slices in 4 partitions, two each.
+    for i in range(8):
+        (tmp_path / f"d{i}.jsonl").write_text("".join(
+            json.dumps({"id": f"{i}-{j}", "text": f"file {i} line {j}"}) + "\n" for j in range(3)))
+    cfg = parse_config({"inputs": [{"name": "docs", "format": "jsonl", "path": str(tmp_path / "*.jsonl")}]}, "<t>")
+    df = Ingest(cfg.inputs).apply(spark)
+    assert df.rdd.getNumPartitions() == 8
+    placed = df.select(F.spark_partition_id().alias("p"), "uri").collect()
+    files_per_partition = {}
+    for r in placed:
+        files_per_partition.setdefault(r["p"], set()).add(r["uri"].split("#")[0])
+    assert sorted(len(f) for f in files_per_partition.values()) == [1] * 8
+    assert len(placed) == 24
+
+
 def test_dedup_survivor_is_lowest_id(spark, inputs, tmp_path):
     cfg = config(inputs, tmp_path / "out")
     df = Ingest(cfg.inputs).apply(spark)
