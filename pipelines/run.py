@@ -211,32 +211,39 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         for r in by_source:
             status_counts[r["status"]] = status_counts.get(r["status"], 0) + r["count"]
         stages = stage_counts(status_counts, stage_names(cfg))
-        (docs.filter(F.col("status") != KEEP)
-         .select("id", "source", "uri", "status", "lang", "lang_score", "signals",
-                 _text_preview().alias("text_preview"))
-         .orderBy("id")
-         .write.parquet(out.spark_path("rejected")))
-        out.publish("rejected")
+        rejected = (docs.filter(F.col("status") != KEEP)
+                    .select("id", "source", "uri", "status", "lang", "lang_score", "signals",
+                            _text_preview().alias("text_preview"))
+                    .orderBy("id"))
         if dedup:
             shutil.copytree(out.work_path("dedup_clusters"), out.spark_path("report", "dedup_clusters"))
             out.publish("report/dedup_clusters")
+        # Written while tokenize+shard runs: both only read `docs`, and each leaves cores idle
+        # while the other's queries plan and compile and its single-task stages run.
+        writing_rejected = Background(lambda: rejected.write.parquet(out.spark_path("rejected")))
 
-    n_kept = status_counts.get(KEEP, 0)
-    partitions = auto_partitions(n_kept, cfg.shards.max_samples, cfg.shards.partitions)
-    shard_dir = out.path("shards")
-    done = committed_partitions(shard_dir, out.opts) if resumed else {}
-    if done:
-        skipped.append(f"shards of {len(done)}/{partitions} partitions")
-    with progress.phase("tokenize+shard"):
-        kept = docs.filter(F.col("status") == KEEP)
+    try:
+        n_kept = status_counts.get(KEEP, 0)
+        partitions = auto_partitions(n_kept, cfg.shards.max_samples, cfg.shards.partitions)
+        shard_dir = out.path("shards")
+        done = committed_partitions(shard_dir, out.opts) if resumed else {}
         if done:
-            # Same documents, same partitioning: a committed partition needs no tokens.
-            kept = kept.filter(~F.expr(f"pmod(hash(id), {partitions})").isin(list(done)))
-        tokens = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator).apply(kept)
-        writer = WriteShards(shard_dir, cfg.shards.name, cfg.shards.max_samples,
-                             cfg.shards.max_bytes, partitions, cfg.images, out.opts)
-        written = [r.asDict() for r in writer.apply(tokens).collect()]
-        infos = sorted(written + [i for infos in done.values() for i in infos], key=lambda d: d["name"])
+            skipped.append(f"shards of {len(done)}/{partitions} partitions")
+        with progress.phase("tokenize+shard"):
+            kept = docs.filter(F.col("status") == KEEP)
+            if done:
+                # Same documents, same partitioning: a committed partition needs no tokens.
+                kept = kept.filter(~F.expr(f"pmod(hash(id), {partitions})").isin(list(done)))
+            tokens = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator).apply(kept)
+            writer = WriteShards(shard_dir, cfg.shards.name, cfg.shards.max_samples,
+                                 cfg.shards.max_bytes, partitions, cfg.images, out.opts)
+            written = [r.asDict() for r in writer.apply(tokens).collect()]
+            infos = sorted(written + [i for infos in done.values() for i in infos], key=lambda d: d["name"])
+    except BaseException:
+        writing_rejected.join(raise_error=False)  # never leave it writing behind a failure
+        raise
+    writing_rejected.join()
+    out.publish("rejected")
 
     from pipelines.stages.tokenize import tokenizer
 
@@ -252,6 +259,30 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     # Written last: a folder without it is not a finished dataset.
     out.write_json(MANIFEST, manifest)
     return RunResult(out.uri, manifest, stages, timings, dict(sorted(part_drops.items())), skipped)
+
+
+class Background:
+    """A Spark action on another thread (carrying this thread's job properties); join()
+    waits for it and raises what it raised."""
+
+    def __init__(self, action):
+        from pyspark import InheritableThread
+
+        self.error: BaseException | None = None
+
+        def run():
+            try:
+                action()
+            except BaseException as e:  # noqa: BLE001 - handed to the joining thread
+                self.error = e
+
+        self.thread = InheritableThread(target=run, daemon=True)
+        self.thread.start()
+
+    def join(self, raise_error: bool = True) -> None:
+        self.thread.join()
+        if self.error is not None and raise_error:
+            raise self.error
 
 
 def status_and_drops(docs) -> tuple[list[dict], dict[str, int]]:

@@ -46,3 +46,20 @@ def test_status_and_drops_in_one_aggregation(spark):
     want = Counter((r["source"], r["status"]) for r in rows)
     assert by_source == [{"source": s, "status": st, "count": n} for (s, st), n in sorted(want.items())]
     assert drops == {"unresolved": 2, "too_large": 1, "frequent_image": 1}
+
+
+@pytest.mark.spark
+def test_background_action_carries_job_properties_and_raises_on_join(spark):
+    from pipelines.run import Background
+
+    sc = spark.sparkContext
+    sc.setJobDescription("report")
+    seen = {}
+    ok = Background(lambda: seen.update(desc=sc.getLocalProperty("spark.job.description"), n=spark.range(5).count()))
+    ok.join()
+    assert seen == {"desc": "report", "n": 5}
+    failing = Background(lambda: spark.sql("SELECT * FROM no_such_table").collect())
+    failing.join(raise_error=False)
+    with pytest.raises(Exception, match="no_such_table"):
+        failing.join()
+    sc.setJobDescription(None)
