@@ -170,6 +170,9 @@ class ImagesConfig:
     layout: str = "tiles"
     tile_format: str = "npy"
     jpeg_quality: int = 95
+    # A WARC set's image responses up to this many bytes in all go from the driver to every
+    # worker, which fill the pages' images in their Python pass; more take Spark's joins.
+    resolve_on_driver_bytes: int = 256_000_000
 
     MODES: typing.ClassVar[tuple[str, ...]] = ("exact", "fast")
     LAYOUTS: typing.ClassVar[tuple[str, ...]] = ("tiles", "patches")
@@ -385,6 +388,8 @@ def _validate(cfg: Config, src: str) -> None:
         raise ConfigError(f"{src}: images.max_tiles must be 1..64, max_per_doc and max_pixels >= 1")
     if not 1 <= im.jpeg_quality <= 100:
         raise ConfigError(f"{src}: images.jpeg_quality must be 1..100")
+    if not 0 <= im.resolve_on_driver_bytes <= 4_000_000_000:
+        raise ConfigError(f"{src}: images.resolve_on_driver_bytes must be 0..4000000000 (0 = always Spark's joins)")
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")

@@ -85,17 +85,23 @@ def guarded(records: Iterator[dict], source: str, relpath: str) -> Iterator[dict
                      status="ingest:reader_error")
 
 
-def media_tally(batch: pa.RecordBatch) -> tuple[int, int]:
-    """(kept records with an image, frame or video part; image resources of a WARC set)."""
+def media_tally(batch: pa.RecordBatch) -> tuple[int, int, int]:
+    """(kept records with an image, frame or video part; image resources of a WARC set;
+    their bytes)."""
     status = batch.column("status")
-    resources = pc.sum(pc.equal(status, RESOURCE_STATUS)).as_py() or 0
+    is_resource = pc.equal(status, RESOURCE_STATUS).fill_null(False)
+    resources = pc.sum(is_resource).as_py() or 0
+    resource_bytes = 0
+    if resources:
+        first = pc.list_element(batch.column("parts").filter(is_resource), 0)
+        resource_bytes = pc.sum(pc.binary_length(pc.struct_field(first, "data"))).as_py() or 0
     parts = batch.column("parts")
     is_media = pc.is_in(parts.flatten().field("kind"), pa.array(MEDIA_KINDS))
     rows = pc.list_parent_indices(parts).filter(is_media)
     with_media = np.zeros(batch.num_rows, dtype=bool)
     with_media[rows.to_numpy()] = True
     kept = pc.equal(status, KEEP).fill_null(False).to_numpy(zero_copy_only=False)
-    return int((with_media & kept).sum()), int(resources)
+    return int((with_media & kept).sum()), int(resources), int(resource_bytes)
 
 
 def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, InputConfig],
@@ -103,8 +109,8 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
                        tallies=None) -> Iterator[pa.RecordBatch]:
     """Records of the files the task batches name, in Arrow batches of `batch_rows`. `steps`
     ((name, processor) of batch stages) run on each batch here, in the reading process, so
-    records reach the JVM once, filtered; `tallies` (two accumulators) count media records
-    and image resources for the caller's decision whether a media pass is needed."""
+    records reach the JVM once, filtered; `tallies` (three accumulators) count media
+    records, image resources and their bytes, for the caller's choice of media pass."""
     if storage_opts is not None:
         storage.set_default_options(storage_opts)  # readers open s3:// paths with these
 
@@ -115,9 +121,8 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
         for name, processor in steps:
             batch = apply_to_batch(name, processor, batch)
         if tallies is not None:
-            media, resources = media_tally(batch)
-            tallies[0].add(media)
-            tallies[1].add(resources)
+            for acc, n in zip(tallies, media_tally(batch)):
+                acc.add(n)
         return batch
 
     for batch in batches:
@@ -148,7 +153,7 @@ class Ingest(Stage):
         self.counter = counter  # a Spark accumulator of records read, for progress
         self.storage_opts = storage_opts
         self.steps: list[BatchStage] = []  # batch stages fused into the reading task
-        self.tallies = None  # (media records, image resources) accumulators, when asked for
+        self.tallies = None  # (media records, image resources, their bytes) accumulators, when asked for
 
     def fused_with(self, stages: list[BatchStage]) -> "Ingest":
         """The same ingest with these batch stages run on its batches before they leave Python."""

@@ -69,26 +69,65 @@ def ingest_and_filter(spark, stages: list, ingested: str, filtered: str) -> dict
         head.apply(spark).write.mode("overwrite").parquet(filtered)
         return {}
     sc = spark.sparkContext
-    head.tallies = (sc.accumulator(0), sc.accumulator(0))
+    head.tallies = (sc.accumulator(0), sc.accumulator(0), sc.accumulator(0))
     head.apply(spark).write.mode("overwrite").parquet(ingested)
-    media, resources = head.tallies[0].value, head.tallies[1].value
+    media, resources, resource_bytes = (t.value for t in head.tallies)
+    tallies = {"media_records": media, "image_resources": resources}
     if media == 0:
         shutil.rmtree(filtered, ignore_errors=True)
         os.replace(ingested, filtered)
-        return {"media_records": 0, "image_resources": resources}
+        return tallies
     df = spark.read.parquet(ingested)
     has_media = F.coalesce((F.col("status") == KEEP) & F.exists(
         "parts", lambda p: p["kind"].isin(*MEDIA_KINDS)), F.lit(False))
     pages = df.filter(has_media)
-    for stage in rest:
-        if isinstance(stage, ResolveImages):
-            if resources:
-                pages = stage.apply(pages, resources_from=df)
-        else:
-            pages = stage.apply(pages)
+    for stage in resolving_images(spark, rest, df, resources, resource_bytes, tallies):
+        pages = stage.apply(pages)
     pages.unionByName(df.filter(~has_media)).write.mode("overwrite").parquet(filtered)
     shutil.rmtree(ingested, ignore_errors=True)
-    return {"media_records": media, "image_resources": resources}
+    return tallies
+
+
+def resolving_images(spark, stages: list, df, resources: int, resource_bytes: int, tallies: dict) -> list:
+    """The media stages with image resolution as this run's data calls for: none without
+    image responses; their bytes broadcast and filled in the media stages' Python pass when
+    they are at most `images.resolve_on_driver_bytes`; else Spark's join."""
+    from pipelines.stage import BatchStage, FusedBatchStages
+    from pipelines.stages.resolve_images import ResolveFromLookup, resource_lookup
+
+    out: list = []
+    for i, stage in enumerate(stages):
+        if not isinstance(stage, ResolveImages):
+            out.append(stage)
+            continue
+        if not resources:
+            tallies["images_resolved_on"] = None
+            continue
+        if resource_bytes > stage.driver_max_bytes:
+            tallies["images_resolved_on"] = "spark"
+            out.append(_JoinedWith(stage, df))
+            continue
+        table = stage.resources(df).toArrow()
+        lookup = spark.sparkContext.broadcast(resource_lookup(
+            *(table.column(c).to_pylist() for c in ("uri", "id", "data"))))
+        tallies["images_resolved_on"] = "driver"
+        local, following = ResolveFromLookup(lookup), stages[i + 1:]
+        if following and isinstance(following[0], FusedBatchStages):
+            return out + [FusedBatchStages([local, *following[0].stages]), *following[1:]]
+        if following and isinstance(following[0], BatchStage):
+            return out + [FusedBatchStages([local, following[0]]), *following[1:]]
+        return out + [local, *following]
+    return out
+
+
+class _JoinedWith:
+    """ResolveImages with the records holding the image responses bound."""
+
+    def __init__(self, stage, resources_from):
+        self.stage, self.resources_from = stage, resources_from
+
+    def apply(self, pages):
+        return self.stage.apply(pages, resources_from=self.resources_from)
 
 
 def record_stages(cfg: Config, counter=None, storage_opts=None, tasks=None) -> list:
@@ -105,7 +144,7 @@ def record_stages(cfg: Config, counter=None, storage_opts=None, tasks=None) -> l
     # The text stages neither read nor change image parts, so pages they reject are not
     # joined with images, and a run without media never needs the join (ingest_and_filter).
     if any(i.format == "warc" for i in cfg.inputs):
-        stages.append(ResolveImages())
+        stages.append(ResolveImages(cfg.images.resolve_on_driver_bytes))
     if cfg.video.enabled and any(i.format == "video" for i in cfg.inputs):
         stages.append(Video(cfg.video, storage_opts))
     if cfg.images.enabled:

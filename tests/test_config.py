@@ -83,3 +83,10 @@ def test_readme_config_reference_lists_every_key():
             if f"`{prefix}.{f.name}`" not in readme:
                 missing.append(f"{prefix}.{f.name}")
     assert not missing, f"README config reference lacks: {missing}"
+
+
+def test_resolve_on_driver_bytes_bounds():
+    base = {"inputs": [{"name": "a", "format": "jsonl", "path": "x"}]}
+    assert parse_config(dict(base, images={"resolve_on_driver_bytes": 0})).images.resolve_on_driver_bytes == 0
+    with pytest.raises(ConfigError, match="images.resolve_on_driver_bytes must be 0..4000000000"):
+        parse_config(dict(base, images={"resolve_on_driver_bytes": -1}))

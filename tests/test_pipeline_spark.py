@@ -216,10 +216,12 @@ def _stage_by_stage(spark, stages):
     return _records(df)
 
 
-@pytest.mark.parametrize("with_image", [False, True])
-def test_ingest_and_filter_equals_stage_by_stage(spark, inputs, tmp_path, with_image):
+@pytest.mark.parametrize("with_image,resolve_on_driver_bytes", [(False, 256_000_000), (True, 256_000_000), (True, 0)],
+                         ids=["no_media", "images_on_driver", "images_by_join"])
+def test_ingest_and_filter_equals_stage_by_stage(spark, inputs, tmp_path, with_image, resolve_on_driver_bytes):
     """Text stages inside ingest's task, media stages only on records with media (or, with
-    none, no media pass at all): the same records as every stage applied in turn."""
+    none, no media pass at all), images resolved from a broadcast lookup or by Spark's join:
+    the same records as every stage applied in turn (with the join)."""
     from pipelines.run import ingest_and_filter
     from pipelines.stage import fuse
     from tests.images_util import jpeg
@@ -236,6 +238,7 @@ def test_ingest_and_filter_equals_stage_by_stage(spark, inputs, tmp_path, with_i
     write_warc(d / "a.warc.gz", pages)
     (d / "docs.jsonl").write_text((inputs / "docs.jsonl").read_text())
     cfg = config(d, tmp_path / "out")
+    cfg.images.resolve_on_driver_bytes = resolve_on_driver_bytes
     stages = record_stages(cfg)
     work = tmp_path / "work"
     tallies = ingest_and_filter(spark, fuse(stages), str(work / "ingested"), str(work / "filtered"))
@@ -243,7 +246,8 @@ def test_ingest_and_filter_equals_stage_by_stage(spark, inputs, tmp_path, with_i
     together = _records(spark.read.parquet(str(work / "filtered")))
     assert together == _stage_by_stage(spark, stages) and len(together) > 10
     if with_image:
-        assert tallies == {"media_records": 1, "image_resources": 1}
+        assert tallies == {"media_records": 1, "image_resources": 1,
+                           "images_resolved_on": "driver" if resolve_on_driver_bytes else "spark"}
         parts = next(v[2] for v in together.values()
                      if {p[0] for p in v[2]} == {"text", "image"} and v[0] == "keep")
         image = next(p for p in parts if p[0] == "image")

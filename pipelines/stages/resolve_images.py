@@ -7,18 +7,31 @@ left without bytes are marked unresolved later by the images stage, never droppe
 
 from __future__ import annotations
 
+from functools import partial
+
 from pyspark.sql import functions as F
 
 from pipelines import checkpoint
 from pipelines.readers.warc import RESOURCE_STATUS
 from pipelines.schema import KEEP
-from pipelines.stage import Stage
+from pipelines.stage import BatchStage, Stage
 
 
 class ResolveImages(Stage):
     name = "resolve_images"
     reads = ("parts", "status")
     writes = ("parts",)
+
+    def __init__(self, driver_max_bytes: int = 0):
+        # images.resolve_on_driver_bytes: the pipeline (run.ingest_and_filter) takes
+        # ResolveFromLookup instead when a WARC set's image responses are at most this big.
+        self.driver_max_bytes = driver_max_bytes
+
+    @staticmethod
+    def resources(df):
+        """(uri, id, data) of the image responses in `df`."""
+        return (df.filter(F.col("status") == RESOURCE_STATUS)
+                .select("uri", "id", F.col("parts")[0]["data"].alias("data")))
 
     def apply(self, df, resources_from=None):
         """`resources_from`: where the image responses are, when `df` holds only the pages
@@ -28,9 +41,8 @@ class ResolveImages(Stage):
             # without this, Spark re-runs ingest, HTML extraction included, for each.
             df = resources_from = checkpoint.materialize(df, "ingest")
         resources = (
-            resources_from.filter(F.col("status") == RESOURCE_STATUS)
-            .select(F.col("uri").alias("src"), F.col("id").alias("_rid"),
-                    F.col("parts")[0]["data"].alias("_rdata"))
+            self.resources(resources_from)
+            .select(F.col("uri").alias("src"), F.col("id").alias("_rid"), F.col("data").alias("_rdata"))
             # One copy per URL, the same one on every run.
             .groupBy("src").agg(F.min_by("_rdata", "_rid").alias("_rdata"))
         )
@@ -53,3 +65,44 @@ class ResolveImages(Stage):
         out = df.join(found, "id", "left")
         return out.withColumn("parts", F.when(F.col("_found").isNull(), F.col("parts")).otherwise(filled)) \
                   .select(*df.columns)
+
+
+def resource_lookup(uris: list, ids: list, data: list) -> dict:
+    """Image responses -> {url: bytes of the one with the lowest id}, the copy the join picks
+    (min_by); None stays None, so such a part stays unresolved either way."""
+    best: dict = {}
+    for uri, rid, blob in zip(uris, ids, data):
+        if uri not in best or rid < best[uri][0]:
+            best[uri] = (rid, blob)
+    return {uri: blob for uri, (_, blob) in best.items()}
+
+
+def _fill(lookup, batch) -> dict:
+    table = lookup.value
+    filled = []
+    for parts in batch.column("parts").to_pylist():
+        row = []
+        for p in parts or []:
+            if p["kind"] == "image" and p["data"] is None:
+                src = dict(p["meta"] or []).get("src")
+                if src is not None and table.get(src) is not None:
+                    p = dict(p, data=table[src])
+            row.append(p)
+        filled.append(row if parts is not None else None)
+    return {"parts": filled}
+
+
+class ResolveFromLookup(BatchStage):
+    """ResolveImages when the image responses are few: their bytes by URL, broadcast from
+    the driver, fill the pages' parts in the workers' Python pass (fused with the media
+    stages), with no shuffle of pages or image bytes. The same parts as the join (tested)."""
+
+    name = "resolve_images"
+    reads = ("parts", "status")
+    writes = ("parts",)
+
+    def __init__(self, lookup):
+        self.lookup = lookup  # a Spark broadcast of resource_lookup's dict
+
+    def make_processor(self):
+        return partial(_fill, self.lookup)
