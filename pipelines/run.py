@@ -81,17 +81,22 @@ def ingest_and_filter(spark, stages: list, ingested: str, filtered: str) -> dict
     has_media = F.coalesce((F.col("status") == KEEP) & F.exists(
         "parts", lambda p: p["kind"].isin(*MEDIA_KINDS)), F.lit(False))
     pages = df.filter(has_media)
-    for stage in resolving_images(spark, rest, df, resources, resource_bytes, tallies):
+    broadcasts: list = []
+    for stage in resolving_images(spark, rest, df, resources, resource_bytes, tallies, broadcasts):
         pages = stage.apply(pages)
     pages.unionByName(df.filter(~has_media)).write.mode("overwrite").parquet(filtered)
+    for b in broadcasts:  # up to images.resolve_on_driver_bytes each, on the driver and workers
+        b.destroy()
     shutil.rmtree(ingested, ignore_errors=True)
     return tallies
 
 
-def resolving_images(spark, stages: list, df, resources: int, resource_bytes: int, tallies: dict) -> list:
+def resolving_images(spark, stages: list, df, resources: int, resource_bytes: int, tallies: dict,
+                     broadcasts: list) -> list:
     """The media stages with image resolution as this run's data calls for: none without
-    image responses; their bytes broadcast and filled in the media stages' Python pass when
-    they are at most `images.resolve_on_driver_bytes`; else Spark's join."""
+    image responses; their bytes broadcast (appended to `broadcasts`, for the caller to
+    release) and filled in the media stages' Python pass when they are at most
+    `images.resolve_on_driver_bytes`; else Spark's join."""
     from pipelines.stage import BatchStage, FusedBatchStages
     from pipelines.stages.resolve_images import ResolveFromLookup, resource_lookup
 
@@ -110,6 +115,7 @@ def resolving_images(spark, stages: list, df, resources: int, resource_bytes: in
         table = stage.resources(df).toArrow()
         lookup = spark.sparkContext.broadcast(resource_lookup(
             *(table.column(c).to_pylist() for c in ("uri", "id", "data"))))
+        broadcasts.append(lookup)
         tallies["images_resolved_on"] = "driver"
         local, following = ResolveFromLookup(lookup), stages[i + 1:]
         if following and isinstance(following[0], FusedBatchStages):
