@@ -22,6 +22,9 @@ from pipelines.stage import BatchStage, Stage, apply_to_batch
 from pipelines.storage import InputNotFound, StorageError, list_files
 
 
+TASK_SCHEMA = pa.schema([("source", pa.string()), ("paths", pa.list_(pa.string())),
+                         ("relpaths", pa.list_(pa.string()))])
+
 # Formats whose files are small units are read many files to a task.
 FILES_PER_TASK = {"images": 256, "video": 64}
 
@@ -182,13 +185,14 @@ class Ingest(Stage):
         batch_rows, counter, opts, tallies = self.batch_rows, self.counter, self.storage_opts, self.tallies
         steps = [(s.name, s.make_processor()) for s in self.steps]
         # One file (or file group) per Spark task: files are the unit of parallelism, as in
-        # datatrove's readers. A slice per element places each exactly, where repartition's
-        # round robin left some tasks two files and others none, and cost a shuffle.
-        rows = [(t["source"], t["paths"], t["relpaths"]) for t in tasks]
-        files = spark.createDataFrame(spark.sparkContext.parallelize(rows, max(len(rows), 1)),
-                                      "source string, paths array<string>, relpaths array<string>")
+        # datatrove's readers. spark.range places index i alone in slice i, and the plan
+        # travels in the task's closure: a DataFrame made from a Python RDD would also run
+        # the schema check in Python workers of their own (a second daemon, ~4 core-s).
+        plan = pa.RecordBatch.from_pylist(tasks, schema=TASK_SCHEMA)
 
-        def run(batches):
-            return read_files_batches(batches, by_name, batch_rows, counter, opts, steps, tallies)
+        def run(indices):
+            return read_files_batches((plan.take(b.column(0)) for b in indices), by_name,
+                                      batch_rows, counter, opts, steps, tallies)
 
-        return files.mapInArrow(run, RECORD_DDL)
+        n = len(tasks)
+        return spark.range(0, n, 1, max(n, 1)).mapInArrow(run, RECORD_DDL)

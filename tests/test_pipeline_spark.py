@@ -116,7 +116,8 @@ def test_every_stage_rows_in_equal_kept_plus_rejected(spark, inputs, tmp_path):
 def test_each_ingest_task_reads_exactly_one_planned_task(spark, tmp_path):
     from pipelines.config import parse_config
 
-    # Spark's round-robin repartition put 8 such rows from 2 slices in 4 partitions, two each.
+    # Spark's round-robin repartition put 8 such rows from 2 slices in 4 partitions, two each;
+    # the plan now rides in the closure and spark.range gives each task one index.
     for i in range(8):
         (tmp_path / f"d{i}.jsonl").write_text("".join(
             json.dumps({"id": f"{i}-{j}", "text": f"file {i} line {j}"}) + "\n" for j in range(3)))
