@@ -65,10 +65,11 @@ def _children_map() -> dict[int, list[int]]:
 def _kind(pid: int, root: int) -> str:
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         cmd = f.read()
-    if b"pyspark.daemon" in cmd or b"spark_daemon" in cmd:  # Spark's daemon or pipelines.spark_daemon
-        return "pyspark daemon+workers"
+    # The JVM first: its command line names the daemon module too (spark.python.daemon.module).
     if b"java" in cmd.split(b"\0", 1)[0]:
         return "JVM"
+    if b"pyspark.daemon" in cmd or b"spark_daemon" in cmd:  # Spark's daemon or pipelines.spark_daemon
+        return "pyspark daemon+workers"
     return "driver python" if pid == root else "other"
 
 
@@ -117,6 +118,61 @@ class TreeMemory:
     def __exit__(self, *exc):
         self._stop.set()
         self._thread.join()
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu(pid: int) -> dict[int, tuple[str, float]]:
+    """{pid: (kind, CPU seconds used so far, user + system, all threads)} for pid and its
+    descendants."""
+    kids = _children_map()
+    todo, out = [pid], {}
+    while todo:
+        p = todo.pop()
+        todo += kids.get(p, [])
+        try:
+            with open(f"/proc/{p}/stat", "rb") as f:
+                stat = f.read()
+            fields = stat[stat.rindex(b")") + 2:].split()
+            out[p] = (_kind(p, pid), (int(fields[11]) + int(fields[12])) / TICK)
+        except (OSError, IndexError, ValueError):
+            continue
+    return out
+
+
+class TreeCPU:
+    """CPU seconds used by pid's process tree while the block runs, per kind of process.
+    Sampled every `interval` s, so a process that ends between samples loses at most its
+    last interval; processes that existed at the start count only what they used since."""
+
+    def __init__(self, pid: int, interval: float = 0.1):
+        self.pid, self.interval = pid, interval
+        self.start: dict[int, float] = {}
+        self.last: dict[int, tuple[str, float]] = {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.last.update(tree_cpu(self.pid))
+            self._stop.wait(self.interval)
+
+    def __enter__(self):
+        self.start = {p: c for p, (_, c) in tree_cpu(self.pid).items()}
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._stop.set()
+        self._thread.join()
+        self.last.update(tree_cpu(self.pid))
+
+    def by_kind(self) -> dict[str, float]:
+        out: dict[str, float] = {}
+        for p, (kind, cpu) in self.last.items():
+            out[kind] = out.get(kind, 0.0) + cpu - self.start.get(p, 0.0)
+        return {k: round(v, 2) for k, v in sorted(out.items(), key=lambda kv: -kv[1])}
 
 
 # --------------------------------------------------------------------------- helpers
@@ -184,10 +240,12 @@ def spark_side(config: str, output: str, master: str = "local[2]") -> dict:
     spark.range(1).count()  # the first job starts the executor side too
     session_s = time.monotonic() - t
     t = time.monotonic()
-    result = run_pipeline(cfg, spark)
+    with TreeCPU(os.getpid()) as cpu:
+        result = run_pipeline(cfg, spark)
     run_s = time.monotonic() - t
     spark.stop()
-    return {"session_s": round(session_s, 3), "run_s": round(run_s, 3), "timings_s": result.timings,
+    return {"session_s": round(session_s, 3), "run_s": round(run_s, 3), "cpu_s": cpu.by_kind(),
+            "timings_s": result.timings,
             "totals": result.manifest["totals"], "output": result.output}
 
 
@@ -219,6 +277,14 @@ def run_vs_plain(k: int = 4) -> dict:
                f"DIFFERENT: {same['only_spark']} ids only in Spark's shards, {same['only_plain']} only in "
                f"plain's; {same['identical_shards']} of {same['shards']} shards identical")
     t = plain["timings_s"]
+    cpu_spark, cpu_plain = sum(spark["cpu_s"].values()), plain["cpu_s"]
+    # With every core busy all the time, Spark's wall time is at least its CPU / cores: the
+    # ratio this run's CPU use allowed.
+    ceiling = t_plain / (cpu_spark / os.cpu_count())
+    cpu = (f"CPU core-seconds: Spark {cpu_spark:.1f} ("
+           + ", ".join(f"{kind} {v:.1f}" for kind, v in spark["cpu_s"].items())
+           + f"), plain {cpu_plain:.1f}, {cpu_spark / cpu_plain:.2f}x; with all {os.cpu_count()} cores "
+           f"busy throughout Spark could reach at most {ceiling:.2f}x")
     detail = (f"corpus {k}x the sample ({info['totals']['pages']} pages + {info['totals']['warc_images']} "
               f"WARC images, {info['totals']['docs']} docs, {info['totals']['pairs']} pairs, "
               f"{info['totals']['videos']} videos; {docs} documents); all stages incl. exact, near, image "
@@ -230,7 +296,7 @@ def run_vs_plain(k: int = 4) -> dict:
               f"langid {t['langid']:.1f}, quality {t['quality']:.1f}, video {t['video']:.1f}, "
               f"images {t['images']:.1f}, dedup "
               f"{sum(v for n, v in t.items() if n.startswith('dedup')):.1f}, tokenize+shard "
-              f"{t['tokenize+shard']:.1f} s). 1-min load average at the start: Spark {load_spark:.1f}, "
+              f"{t['tokenize+shard']:.1f} s). {cpu}. 1-min load average at the start: Spark {load_spark:.1f}, "
               f"plain {load_plain:.1f} (2 cores)")
     return {"name": f"whole pipeline, Spark local[2] vs the same stages in one process, {k}x sample",
             "ours": f"{t_spark:.1f} s ({docs / t_spark:,.0f} docs/s)",
