@@ -18,6 +18,7 @@ from pathlib import Path
 from pipelines import __version__
 from pipelines.config import Config
 from pipelines import checkpoint
+from pipelines.dedup_driver import apply_dedup
 from pipelines.ingest import Ingest
 from pipelines.output import MANIFEST, Output, fingerprint
 from pipelines.progress import Progress
@@ -239,8 +240,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
                 checkpoint.use(None if _is_local(spark) else out.work_path("dedup_tmp"))
                 try:
                     first_stage = last_stage_id(spark)
-                    for stage in dedup:
-                        docs = stage.apply(docs)
+                    docs = apply_dedup(docs, dedup, cfg.dedup)
                     docs.write.mode("overwrite").parquet(out.work_path("docs"))
                     shuffle = shuffle_since(spark, first_stage)
                     dedup_report = dedup_summary(dedup, out.work_path("dedup_clusters"), shuffle)
@@ -388,19 +388,35 @@ def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
     }
 
 
-def dedup_summary(stages: list, clusters_path: Path, shuffle: dict | None) -> dict:
+def dedup_summary(stages: list, clusters_path: str | Path, shuffle: dict | None) -> dict:
     """Per dedup stage: its own counts and its clusters (sizes, removed); the clusters
     themselves go to `report/dedup_clusters/` (kind, id, root, survivor) for inspection."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
     from pyspark.sql import functions as F
 
     from pipelines.clusters import summarize
 
     # Shuffle of the whole dedup phase (all its stages), as Spark's UI would show it.
-    report, frames = {"shuffle": shuffle}, []
+    report, frames, tables = {"shuffle": shuffle}, [], []
     for stage in stages:
         kind = stage.name.removeprefix("dedup_")
-        report[kind] = dict(stage.stats, **summarize(stage.clusters, getattr(stage, "local_clusters", None)))
+        local = getattr(stage, "local_clusters", None)
+        report[kind] = dict(stage.stats, **summarize(stage.clusters, local))
         frames.append(stage.clusters.select(F.lit(kind).alias("kind"), "id", "root", "survivor"))
+        if local is not None:
+            tables.append(local.select(["id", "root", "survivor"]).add_column(
+                0, "kind", pa.array([kind] * local.num_rows, pa.string())))
+    if len(tables) == len(stages):
+        # All decided on the driver: the same rows, written here without a Spark job.
+        union = pa.concat_tables(tables, promote_options="permissive").sort_by(
+            [("kind", "ascending"), ("root", "ascending"), ("id", "ascending")])
+        target = Path(clusters_path)
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        pq.write_table(union, target / "part-00000.parquet")
+        (target / "_SUCCESS").touch()
+        return report
     union = frames[0]
     for f in frames[1:]:
         union = union.unionByName(f)

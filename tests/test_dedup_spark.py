@@ -196,7 +196,8 @@ def test_video_dedup_on_driver_equals_spark(spark):
     assert d_stats["videos"] == 17 and d_stats["verified_pairs"] == 3
 
 
-def test_videos_with_matching_frame_hashes_are_duplicates(spark, tmp_path):
+@pytest.mark.parametrize("driver_max_rows", [1_000_000, 0], ids=["on_driver", "in_spark"])
+def test_videos_with_matching_frame_hashes_are_duplicates(spark, tmp_path, driver_max_rows):
     import json
 
     from pipelines.config import parse_config
@@ -210,13 +211,17 @@ def test_videos_with_matching_frame_hashes_are_duplicates(spark, tmp_path):
     cfg = parse_config({"run": {"name": "v", "output": str(out), "progress": False},
                         "inputs": [{"name": "video", "format": "video", "path": str(tmp_path)}],
                         # Only what videos need: text filters would only add start-up time.
+                        "dedup": {"driver_max_rows": driver_max_rows},
                         **{k: {"enabled": False} for k in ("urlfilter", "pii", "langid", "quality")}})
     run_pipeline(cfg, spark)
     status = {r["uri"]: r["status"] for r in spark.read.parquet(str(out / "_work" / "docs")).collect()}
     assert status == {"a.mp4": "keep", "b_copy.mkv": "dedup_video:duplicate", "c_other.mp4": "keep"}
     report = json.loads((out / "report" / "stages.json").read_text())
     assert report["dedup"]["video"]["removed"] == 1 and report["dedup"]["video"]["clusters"] == 1
-    assert report["dedup"]["shuffle"]["shuffle_write_bytes"] > 0
+    assert report["dedup"]["video"]["cc_on"] == ("driver" if driver_max_rows else "spark")
+    # Decided on the driver, dedup's only join is a broadcast: nothing is shuffled.
+    shuffled = report["dedup"]["shuffle"]["shuffle_write_bytes"]
+    assert shuffled > 0 if not driver_max_rows else shuffled == 0
     clusters = spark.read.parquet(str(out / "report" / "dedup_clusters")).filter("kind = 'video'").count()
     assert clusters == 2
 

@@ -1,7 +1,8 @@
 """Exact dedup: documents whose normalised text is identical keep one survivor.
 
 The key is computed per document in Python (NFKC needs it); grouping is Spark SQL, so
-nothing is collected to the driver. The survivor is the lowest `order_by` value, then the
+nothing is collected to the driver (a run with few documents decides all dedup stages on
+the driver instead: pipelines/dedup_driver.py). The survivor is the lowest `order_by` value, then the
 lowest id: deterministic whatever the partitioning. Punctuation and digits are stripped
 from the key when configured.
 """
