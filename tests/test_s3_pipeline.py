@@ -29,8 +29,8 @@ def test_sample_from_and_to_s3_with_faults_matches_local(sample_run, tmp_path):
         boto3.client("s3", endpoint_url=endpoint).create_bucket(Bucket=BUCKET)
         direct = StorageOptions(endpoint_url=endpoint)
         storage.upload_dir(str(root), f"s3://{BUCKET}/inputs", direct)
-        faults = [Fault("500", kinds=("get", "head"), every=9), Fault("drop", kinds=("get",), every=13),
-                  Fault("503", kinds=("list", "put", "upload_part", "create_mpu"), every=6),
+        faults = [Fault("500", kinds=("get", "head"), every=7), Fault("drop", kinds=("get",), every=11),
+                  Fault("503", kinds=("list", "put", "upload_part", "create_mpu"), every=5),
                   Fault("drop", kinds=("put",), every=17)]
         with FaultyProxy(endpoint, faults) as proxy:
             text = (ROOT / "configs" / "sample.toml").read_text()

@@ -76,3 +76,14 @@ def test_our_tar_bytes_equal_tarfiles(tmp_path):
     w.write("k2", {"json": b""})
     (info,) = w.close()
     assert (tmp_path / info.name).read_bytes() == buf.getvalue()
+
+
+def test_auto_partitions_full_shards_but_not_tiny_tasks():
+    from pipelines.stages.shard import MIN_PARTITION_DOCS, auto_partitions
+
+    assert auto_partitions(25_000, 10_000, 0) == 3           # a full shard per partition
+    assert auto_partitions(2_346, 32, 0) == 10               # 256 documents a partition, not 74 of 32
+    assert auto_partitions(MIN_PARTITION_DOCS, 32, 0) == 1
+    assert auto_partitions(0, 32, 0) == 1
+    assert auto_partitions(10**12, 10_000, 0) == 4096         # capped
+    assert auto_partitions(2_346, 32, 7) == 7                # configured wins

@@ -34,10 +34,18 @@ SHARD_INFO_ARROW = pa.schema([
 ])
 
 
+# A shard-writing task costs ~50 ms beyond its documents (~2 ms each to tokenize and tile),
+# so small shards are written several to a partition rather than one task each.
+MIN_PARTITION_DOCS = 256
+
+
 def auto_partitions(n_docs: int, max_samples: int, configured: int) -> int:
+    """Partitions of the shard writer: `configured`, or one per `max_samples` documents
+    (one full shard each) but never fewer than MIN_PARTITION_DOCS documents a partition.
+    Derived from the data alone, so every run of the same documents writes the same shards."""
     if configured > 0:
         return configured
-    return max(1, min(4096, math.ceil(n_docs / max_samples)))
+    return max(1, min(4096, math.ceil(n_docs / max(max_samples, MIN_PARTITION_DOCS))))
 
 
 def _tiles(data: bytes, cfg: ImagesConfig, max_tiles: int) -> np.ndarray:
