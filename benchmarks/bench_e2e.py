@@ -75,17 +75,21 @@ def _kind(pid: int, root: int) -> str:
 
 def tree_rss(pid: int) -> tuple[int, dict[str, list[int]]]:
     """Summed resident set size (bytes) of pid and all its descendants, and per kind of
-    process [bytes, processes]."""
+    process [bytes, processes]. A JVM's child that is still a JVM is one of its helper
+    processes (`chmod`, `jspawnhelper`) between spawn and exec, sharing the JVM's memory
+    for a moment: not counted, or a sample would hold the JVM twice."""
     kids = _children_map()
-    todo, total, by_kind = [pid], 0, {}
+    todo, total, by_kind = [(pid, None)], 0, {}
     while todo:
-        p = todo.pop()
-        todo += kids.get(p, [])
+        p, parent_kind = todo.pop()
         try:
             with open(f"/proc/{p}/statm", "rb") as f:
                 rss = int(f.read().split()[1]) * PAGE
             kind = _kind(p, pid)
         except (OSError, IndexError, ValueError):
+            continue
+        todo += [(k, kind) for k in kids.get(p, [])]
+        if kind == parent_kind == "JVM":
             continue
         total += rss
         entry = by_kind.setdefault(kind, [0, 0])

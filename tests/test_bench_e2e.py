@@ -48,3 +48,23 @@ def test_kind_names_the_jvm_although_its_command_line_names_the_daemon(tmp_path)
         for p in (jvm, daemon):
             p.kill()
             p.wait()
+
+
+def test_tree_rss_skips_a_jvm_child_that_is_still_the_jvm(tmp_path):
+    from benchmarks.bench_e2e import tree_rss
+
+    java = tmp_path / "java"
+    java.symlink_to(sys.executable)
+    # A "JVM" whose child is still a "JVM": the moment between spawn and exec of a helper.
+    code = ("import subprocess, sys, time; "
+            f"c = subprocess.Popen([{str(java)!r}, '-c', 'import time; time.sleep(30)']); "
+            "time.sleep(30)")
+    jvm = subprocess.Popen([str(java), "-c", code], start_new_session=True)
+    try:
+        time.sleep(1.0)
+        total, by_kind = tree_rss(os.getpid())
+        assert by_kind["JVM"][1] == 1
+        assert total == sum(v for v, _ in by_kind.values())
+    finally:
+        os.killpg(jvm.pid, 9)  # the helper too
+        jvm.wait()
