@@ -1,4 +1,5 @@
 # The README's two commands are `make sample` and `make test`; both set everything up first.
+# `make test` lints (ruff: pyproject.toml) before it tests.
 PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
@@ -24,6 +25,7 @@ sample: setup
 
 test: setup
 	@bash scripts/ensure_chromium.sh
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q
 
 bench: setup

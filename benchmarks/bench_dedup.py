@@ -81,12 +81,13 @@ def _spark_stage(spark, path: Path, out: Path, driver_max_rows: int | None = Non
     """The stage as configured by default (band rows up to dedup.driver_max_rows are
     clustered on the driver), or with another threshold (0 = Spark's joins and rounds)."""
     from pipelines.config import DedupConfig
+    from pipelines.context import RunContext
     from pipelines.stages.dedup_near import NearDedup
 
     cfg = DedupConfig() if driver_max_rows is None else DedupConfig(driver_max_rows=driver_max_rows)
     t = time.perf_counter()
     df = spark.read.parquet(str(path))
-    NearDedup(cfg).apply(df).select("id", "status").write.mode("overwrite").parquet(str(out))
+    NearDedup(cfg).apply(df, RunContext(spark)).select("id", "status").write.mode("overwrite").parquet(str(out))
     elapsed = time.perf_counter() - t
     status = {r["id"]: r["status"] for r in spark.read.parquet(str(out)).collect()}
     return status, elapsed

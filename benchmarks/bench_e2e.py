@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from benchmarks import scaled_corpus
@@ -332,7 +332,7 @@ def cli_run(config: Path, output: Path, master: str = "local[2]") -> dict:
             "totals": result["totals"], "load": load}
 
 
-@lru_cache(maxsize=None)
+@cache
 def scaling_measurement(k: int = 4) -> dict:
     runs = {}
     with tempfile.TemporaryDirectory(prefix="earlyfuse-scale-") as tmp:

@@ -90,8 +90,12 @@ def _local_lid_classes():
 def _datatrove_side(corpus: str, out: Path, workers: int = 2) -> dict:
     from datatrove.executor import LocalPipelineExecutor
     from datatrove.pipeline.extractors import Trafilatura
-    from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter,
-                                            GopherQualityFilter, GopherRepetitionFilter)
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
     from datatrove.pipeline.readers import WarcReader
     from datatrove.pipeline.writers import JsonlWriter
 
@@ -224,7 +228,7 @@ def _check_baseline_dependencies() -> None:
                            f"{', '.join(missing)}: .venv/bin/pip install {' '.join(missing)}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _measure(n_pages: int | None = None, n_files: int | None = None) -> dict:
     from benchmarks.warc_corpus import N_FILES, make_warc_corpus
 
@@ -285,7 +289,8 @@ def _row(extractor: str, target) -> dict:
                    f"run_pipeline {ours['pipeline_s']:.1f} s: {_phases(ours['phases_s'])}), "
                    f"datatrove {dt['wall_s']:.1f} s; kept documents: "
                    f"ours {ours['kept']}, datatrove {dt['kept']}; ours rejected at ingest {no_text}, "
-                   f"datatrove {_datatrove_summary(dt)}; {_floor(m, extractor)}; ours also tokenizes and writes webdataset "
+                   f"datatrove {_datatrove_summary(dt)}; {_floor(m, extractor)}; "
+                   f"ours also tokenizes and writes webdataset "
                    f"shards, datatrove writes JSONL; 1-min load average at the start: ours "
                    f"{ours['load']:.1f}, datatrove {dt['load']:.1f} (2 cores)"),
     }

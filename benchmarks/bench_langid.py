@@ -36,8 +36,12 @@ def run(n_docs: int = 8000, repeats: int = 3) -> dict:
 
     best_ours = best_raw = float("inf")
     for _ in range(repeats):
-        t = time.perf_counter(); n = ours(); best_ours = min(best_ours, time.perf_counter() - t)
-        t = time.perf_counter(); raw(); best_raw = min(best_raw, time.perf_counter() - t)
+        t = time.perf_counter()
+        n = ours()
+        best_ours = min(best_ours, time.perf_counter() - t)
+        t = time.perf_counter()
+        raw()
+        best_raw = min(best_raw, time.perf_counter() - t)
     assert n == len(texts)
     return {"name": "language-ID stage vs raw fastText predict loop",
             "ours": f"{n_docs / best_ours:,.0f} docs/s", "baseline": f"{n_docs / best_raw:,.0f} docs/s",

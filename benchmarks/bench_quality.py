@@ -451,8 +451,12 @@ def make_corpus(n: int = N_DOCS, seed: int = 0) -> list[str]:
 
 def _datatrove_chain():
     from datatrove.data import Document
-    from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter,
-                                            GopherQualityFilter, GopherRepetitionFilter)
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
 
     filters = [GopherQualityFilter(), GopherRepetitionFilter(), C4QualityFilter(),
                FineWebQualityFilter()]
@@ -469,7 +473,7 @@ def _datatrove_chain():
 
 
 def _ours():
-    from filters.quality_rules import decide, signals
+    from filters.quality import decide, signals
 
     def run_one(i: int, text: str) -> bool:
         return decide(signals(text)) is None

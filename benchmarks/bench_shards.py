@@ -52,8 +52,12 @@ def run(n_samples: int = 20000, per_shard: int = 2000, repeats: int = 3) -> dict
         for _ in range(repeats):
             shutil.rmtree(os.path.join(tmp, "ours"), ignore_errors=True)
             shutil.rmtree(os.path.join(tmp, "raw"), ignore_errors=True)
-            t = time.perf_counter(); infos = ours(); best_ours = min(best_ours, time.perf_counter() - t)
-            t = time.perf_counter(); raw(); best_raw = min(best_raw, time.perf_counter() - t)
+            t = time.perf_counter()
+            infos = ours()
+            best_ours = min(best_ours, time.perf_counter() - t)
+            t = time.perf_counter()
+            raw()
+            best_raw = min(best_raw, time.perf_counter() - t)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     assert sum(i.samples for i in infos) == n_samples

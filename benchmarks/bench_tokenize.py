@@ -7,7 +7,7 @@ import time
 import pyarrow as pa
 
 from benchmarks.corpus import corpus
-from pipelines.schema import records_to_batch, record, text_part
+from pipelines.schema import record, records_to_batch, text_part
 
 TARGET = 0.8
 
@@ -41,8 +41,12 @@ def run(n_docs: int = 4000, repeats: int = 3) -> dict:
 
     best_ours = best_raw = float("inf")
     for _ in range(repeats):
-        t = time.perf_counter(); n_ours = ours(); best_ours = min(best_ours, time.perf_counter() - t)
-        t = time.perf_counter(); n_raw = raw(); best_raw = min(best_raw, time.perf_counter() - t)
+        t = time.perf_counter()
+        n_ours = ours()
+        best_ours = min(best_ours, time.perf_counter() - t)
+        t = time.perf_counter()
+        n_raw = raw()
+        best_raw = min(best_raw, time.perf_counter() - t)
     assert n_ours == n_raw, (n_ours, n_raw)
     mb = sum(len(t.encode()) for t in texts) / 1e6
     return {"name": "tokenize stage vs tiktoken encode_ordinary_batch",

@@ -12,7 +12,7 @@ def sample_texts() -> list[str]:
     """Texts extracted from the sample WARCs and JSONL (real extraction, real languages)."""
     import json
 
-    from jobs.sample_data import generate_sample_inputs
+    from jobs.sample import generate_sample_inputs
     from pipelines.readers.warc import read_warc
 
     root = Path(tempfile.mkdtemp(prefix="earlyfuse-bench-"))

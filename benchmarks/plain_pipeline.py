@@ -1,20 +1,18 @@
 """The whole pipeline in one plain Python process, no Spark: the baseline of bench_e2e.
 
-It runs the same code as the Spark job wherever the job's work is per record, and replaces
-only what Spark does (scheduling, shuffles, joins, group-bys) by dicts and sorts in one
-process:
+It runs the same code as the Spark job wherever the job's work is per record or a decision,
+and replaces only what Spark does (scheduling, shuffles, joins, group-bys) by loops and
+pyarrow in one process:
 
 - ingest: `pipelines.ingest.read_files_batches` over the same file plan (`Ingest.plan`),
   which calls `read_file` per file inside the same guard, in Arrow batches of
   `run.arrow_batch_size` records;
-- resolve_images: the Spark SQL join of `<img>` src with the WARC image responses as a dict
-  lookup (one copy per URL, the one with the lowest record id, as `min_by` picks);
-- every BatchStage (urlfilter, pii, langid, quality, video, images):
-  `apply_to_batch(stage.name, stage.make_processor(), batch)`;
-- dedup (exact, near, images, video): the stages' own per-batch functions (`_keys`,
-  `_band_rows`, `_fingerprints`, `_image_rows`, `_sequences`, `similarity`,
-  `sequence_match`), then their grouping, candidate, verification, connected-component
-  and survivor rules with dicts and a union-find;
+- resolve_images: the pipeline's own lookup and fill (the broadcast path's functions);
+- every BatchStage (urlfilter, pii, langid, quality, video, images): `Step(stage)` on
+  each batch, as in a Spark task;
+- global stages (exact, near, images and video dedup): each stage's own `keys` and
+  `decide` over an Arrow table (`LocalFrame`: pyarrow's joins and group-bys), the engine's
+  own survivors and marks, as the Spark job's driver path decides them;
 - report: status counts and `rejected/` as Parquet;
 - tokenize + shards: `tokenize_batch` and `write_partition` per partition, documents
   placed in partitions by Spark's own hash of the id (Murmur3, seed 42, pmod) and sorted by
@@ -36,6 +34,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import SimpleNamespace
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -43,7 +42,6 @@ import pyarrow.compute as pc
 from pipelines.schema import KEEP
 
 M32 = 0xFFFFFFFF
-M64 = 0xFFFFFFFFFFFFFFFF
 
 
 # --------------------------------------------------------------------------- Spark's hash
@@ -91,276 +89,83 @@ def spark_partition(value: str, partitions: int) -> int:
 # --------------------------------------------------------------------------- helpers
 
 
-def _kept(batch: pa.RecordBatch, columns=("id", "parts")) -> pa.RecordBatch:
+def _kept(batch: pa.RecordBatch, columns) -> pa.RecordBatch:
     """`df.filter(status == keep).select(...)` for one batch."""
     mask = pc.equal(batch.column("status"), KEEP).fill_null(False)
     return batch.filter(mask).select(list(columns))
 
 
-def _kept_batches(batches, columns=("id", "parts")):
-    for b in batches:
-        k = _kept(b, columns)
-        if k.num_rows:
-            yield k
-
-
-def _run(fn, batch: pa.RecordBatch) -> list[pa.RecordBatch]:
-    """A mapInArrow function applied to one batch."""
-    return list(fn(iter([batch])))
-
-
-class UnionFind:
-    def __init__(self):
-        self.parent: dict = {}
-
-    def find(self, x):
-        root = x
-        while self.parent.get(root, root) != root:
-            root = self.parent[root]
-        while x != root:  # path compression
-            self.parent[x], x = root, self.parent.get(x, x)
-        return root
-
-    def union(self, a, b):
-        ra, rb = self.find(a), self.find(b)
-        if ra != rb:
-            # The smaller node becomes the root: roots are component minimums, as in Spark.
-            lo, hi = (ra, rb) if ra < rb else (rb, ra)
-            self.parent[hi] = lo
-            self.parent.setdefault(lo, lo)
-
-
-def components(edges) -> dict:
-    """edges (a, b) -> {node: root} for every node with an edge; root = component minimum."""
-    uf = UnionFind()
-    for a, b in edges:
-        if a != b:
-            uf.union(a, b)
-    return {n: uf.find(n) for n in uf.parent}
-
-
-def survivors(labels, order: dict, order_by: str) -> list[tuple[str, object, bool]]:
-    """(node id, root) -> (id, root, survivor): per root the lowest order_by value (nulls
-    first, as Spark sorts), then the lowest id."""
-    groups = defaultdict(list)
-    for node, root in labels:
-        groups[root].append(node)
-
-    def key(i):
-        if order_by == "id":
-            return (1, i, i)
-        v = order.get(i)
-        return (0, "", i) if v is None else (1, v, i)
-
-    out = []
-    for root, members in groups.items():
-        members.sort(key=key)
-        out += [(m, root, j == 0) for j, m in enumerate(members)]
-    return out
-
-
-def mark(batches: list[pa.RecordBatch], ids: set, status: str) -> list[pa.RecordBatch]:
-    """Set `status` on kept rows whose id is in ids; other rows unchanged."""
-    if not ids:
-        return batches
-    out = []
-    for b in batches:
-        idx = b.schema.get_field_index("status")
-        old = b.column("status").to_pylist()
-        new = [status if s == KEEP and i in ids else s for i, s in zip(b.column("id").to_pylist(), old)]
-        if new != old:
-            b = b.set_column(idx, "status", pa.array(new, pa.string()))
-        out.append(b)
-    return out
-
-
-# --------------------------------------------------------------------------- resolve
-
-
 def resolve_images(batches: list[pa.RecordBatch]) -> list[pa.RecordBatch]:
-    """`<img>` parts without bytes filled from the WARC image responses (by URL)."""
+    """`<img>` parts without bytes filled from the WARC image responses (by URL), with the
+    pipeline's own lookup (the copy with the lowest record id) and fill function."""
     from pipelines.readers.warc import RESOURCE_STATUS
+    from pipelines.stage import Step
+    from pipelines.stages.resolve_images import ResolveFromLookup, resource_lookup
 
-    resources: dict[str, tuple[str, bytes]] = {}
+    uris, ids, data = [], [], []
     for b in batches:
-        mask = pc.equal(b.column("status"), RESOURCE_STATUS).fill_null(False)
-        res = b.filter(mask)
-        if not res.num_rows:
-            continue
-        data = pc.struct_field(pc.list_element(res.column("parts"), 0), "data").to_pylist()
-        for src, rid, d in zip(res.column("uri").to_pylist(), res.column("id").to_pylist(), data):
-            if src not in resources or rid < resources[src][0]:
-                resources[src] = (rid, d)
+        res = b.filter(pc.equal(b.column("status"), RESOURCE_STATUS).fill_null(False))
+        if res.num_rows:
+            uris += res.column("uri").to_pylist()
+            ids += res.column("id").to_pylist()
+            data += pc.struct_field(pc.list_element(res.column("parts"), 0), "data").to_pylist()
+    step = Step(ResolveFromLookup(SimpleNamespace(value=resource_lookup(uris, ids, data))), None)
+    return [step(b) for b in batches]
+
+
+def global_stage(stage, batches: list[pa.RecordBatch]) -> tuple[list[pa.RecordBatch], dict]:
+    """One global stage decided in this process: its own key function over the kept rows,
+    its own decision over an Arrow table (pipelines/frames.py's LocalFrame, pyarrow's joins
+    and group-bys in place of Spark's), the marks applied to the batches."""
+    from pipelines.frames import LocalFrame
+    from pipelines.global_stage import LocalMarks, LocalScope
+
+    cols = ["id", *stage.reads] + ([stage.order_by] if stage.order_by != "id" else [])
+    kept = [k for k in (_kept(b, cols) for b in batches) if k.num_rows]
+    keys = [stage.keys(k.select(["id", *stage.reads])) for k in kept]
+    table = pa.Table.from_batches(keys, schema=stage.key_schema)
+
+    def fetch(ids, fn, schema):
+        wanted = pa.array(sorted(set(ids.to_pylist())), pa.string())
+        out = [fn(s) for s in (k.filter(pc.is_in(k.column("id"), wanted)) for k in kept) if s.num_rows]
+        return pa.Table.from_batches(out, schema=schema)
+
+    order = None
+    if stage.order_by != "id":
+        order = {i: v for k in kept for i, v in zip(k.column("id").to_pylist(), k.column(stage.order_by).to_pylist())}
+    marks, scope = LocalMarks(), LocalScope(fetch, stage.order_by, order)
+    decision = stage.decide(LocalFrame(table), scope)
+    clusters = marks.add(stage, decision, scope)
+    return apply_marks(batches, marks.table()), dict(decision.stats, clusters=0 if clusters is None else
+                                                     len(set(clusters.column("root").to_pylist())))
+
+
+def apply_marks(batches: list[pa.RecordBatch], marks: pa.Table) -> list[pa.RecordBatch]:
+    """Statuses (on kept rows) and dropped parts from LocalMarks' table, batch by batch."""
+    if not marks.num_rows:
+        return batches
+    status = dict(zip(marks.column("id").to_pylist(), marks.column("_status").to_pylist()))
+    drops = {i: (set(d), r) for i, d, r in zip(marks.column("id").to_pylist(), marks.column("_drop").to_pylist(),
+                                               marks.column("_drop_reason").to_pylist()) if d}
     out = []
     for b in batches:
-        status = b.column("status").to_pylist()
-        parts_col = None
-        changed = False
-        for r, s in enumerate(status):
-            if s != KEEP:
-                continue
-            if parts_col is None:
-                parts_col = b.column("parts").to_pylist()
-            parts = parts_col[r]
-            for j, p in enumerate(parts):
-                if p["kind"] == "image" and p["data"] is None:
-                    src = dict(p["meta"] or []).get("src")
-                    if src is not None and src in resources:
-                        parts[j] = dict(p, data=resources[src][1])
-                        changed = True
-        if changed:
-            idx = b.schema.get_field_index("parts")
-            b = b.set_column(idx, "parts", pa.array(parts_col, b.schema.field("parts").type))
+        ids = b.column("id").to_pylist()
+        if not any(i in status for i in ids):
+            out.append(b)
+            continue
+        old = b.column("status").to_pylist()
+        new = [status.get(i) or s if s == KEEP else s for i, s in zip(ids, old)]
+        b = b.set_column(b.schema.get_field_index("status"), "status", pa.array(new, pa.string()))
+        if any(i in drops for i in ids):
+            parts = b.column("parts").to_pylist()
+            for r, i in enumerate(ids):
+                where, reason = drops.get(i, ((), None))
+                for pos in where:
+                    p = parts[r][pos]
+                    parts[r][pos] = dict(p, data=None, meta=list(p["meta"] or []) + [("dropped", reason)])
+            b = b.set_column(b.schema.get_field_index("parts"), "parts", pa.array(parts, b.schema.field("parts").type))
         out.append(b)
     return out
-
-
-# --------------------------------------------------------------------------- dedup
-
-
-def _order(batches, order_by: str) -> dict:
-    if order_by == "id":
-        return {}
-    return {i: v for b in batches for i, v in zip(b.column("id").to_pylist(), b.column(order_by).to_pylist())}
-
-
-def dedup_exact(batches, cfg) -> tuple[list, dict]:
-    from pipelines.stages.dedup_exact import _keys
-
-    groups = defaultdict(list)
-    fn = _keys(cfg.strip_punctuation, cfg.strip_digits)
-    for kb in _kept_batches(batches):
-        for out in _run(fn, kb):
-            for i, k in zip(out.column("id").to_pylist(), out.column("dedup_key").to_pylist()):
-                groups[k].append(i)
-    labels = [(i, k) for k, ids in groups.items() if len(ids) > 1 for i in ids]
-    clusters = survivors(labels, _order(batches, cfg.order_by), cfg.order_by)
-    gone = {i for i, _, s in clusters if not s}
-    return mark(batches, gone, "dedup_exact:duplicate"), {"removed": len(gone)}
-
-
-def dedup_near(batches, cfg) -> tuple[list, dict]:
-    from filters.minhash import MinHashParams
-    from pipelines.stages.dedup_near import _band_rows, _fingerprints, similarity
-
-    params = MinHashParams(cfg.bands, cfg.rows, cfg.seed)
-    buckets = defaultdict(list)
-    fn = _band_rows(params, cfg.ngram)
-    for kb in _kept_batches(batches):
-        for out in _run(fn, kb):
-            for i, band, key in zip(out.column("id").to_pylist(), out.column("band").to_pylist(),
-                                    out.column("key").to_pylist()):
-                buckets[(band, key)].append(i)
-    # Each bucket links its members to its lowest id (a star).
-    cand = set()
-    for ids in buckets.values():
-        root = min(ids)
-        cand.update((root, i) for i in ids if i != root)
-    if cfg.verify == "none":
-        edges = cand
-    else:
-        wanted = {x for pair in cand for x in pair}
-        fps = {}
-        fp_fn = _fingerprints(params, cfg.ngram, cfg.verify)
-        for kb in _kept_batches(batches):
-            sel = kb.filter(pc.is_in(kb.column("id"), pa.array(sorted(wanted), pa.string())))
-            if not sel.num_rows:
-                continue
-            for out in _run(fp_fn, sel):
-                fps.update(zip(out.column("id").to_pylist(), out.column("fp").to_pylist()))
-        edges = {(a, b) for a, b in cand if similarity(cfg.verify, fps[a], fps[b]) >= cfg.threshold}
-    labels = components(edges).items()
-    clusters = survivors(labels, _order(batches, cfg.order_by), cfg.order_by)
-    gone = {i for i, _, s in clusters if not s}
-    return (mark(batches, gone, "dedup_near:duplicate"),
-            {"candidate_pairs": len(cand), "verified_pairs": len(edges), "removed": len(gone)})
-
-
-def dedup_images(batches, cfg) -> tuple[list, dict]:
-    from pipelines.stages.dedup_images import FREQUENT, _image_rows, band_widths
-
-    rows = []  # (id, pos, sha1, phash, pair)
-    for kb in _kept_batches(batches):
-        for out in _run(_image_rows, kb):
-            rows += zip(*(out.column(c).to_pylist() for c in ("id", "pos", "sha1", "phash", "pair")))
-    contents: dict[str, int] = {}
-    for _, _, sha1, ph, _ in rows:
-        contents[sha1] = min(ph, contents.get(sha1, ph))
-    k = cfg.image_max_hamming
-    buckets = defaultdict(list)
-    for sha1, ph in contents.items():
-        u = ph & M64
-        for b, (off, w) in enumerate(band_widths(k)):
-            buckets[(b, (u >> off) & ((1 << w) - 1))].append(sha1)
-    near = set()
-    for members in buckets.values():
-        for x in members:
-            for y in members:
-                if x < y and ((contents[x] ^ contents[y]) & M64).bit_count() <= k:
-                    near.add((x, y))
-    labels = components(near)
-    cluster = {sha1: labels.get(sha1, sha1) for sha1 in contents}
-    docs = defaultdict(set)
-    for i, _, sha1, _, _ in rows:
-        docs[cluster[sha1]].add(i)
-    frequent = {c for c, ids in docs.items() if len(ids) > cfg.image_max_docs}
-    dropped = [(i, pos, pair) for i, pos, sha1, _, pair in rows if cluster[sha1] in frequent]
-    pair_labels = [(i, cluster[sha1]) for i, _, sha1, _, pair in rows if pair and cluster[sha1] not in frequent]
-    sizes = defaultdict(int)
-    for _, c in pair_labels:
-        sizes[c] += 1
-    pair_labels = [(i, c) for i, c in pair_labels if sizes[c] > 1]
-    clusters = survivors(pair_labels, _order(batches, cfg.order_by), cfg.order_by)
-
-    drop_at = defaultdict(set)
-    for i, pos, _ in dropped:
-        drop_at[i].add(pos)
-    if drop_at:
-        out = []
-        for b in batches:
-            ids = b.column("id").to_pylist()
-            if not any(i in drop_at for i in ids):
-                out.append(b)
-                continue
-            parts_col = b.column("parts").to_pylist()
-            for r, i in enumerate(ids):
-                for pos in drop_at.get(i, ()):
-                    p = parts_col[r][pos]
-                    parts_col[r][pos] = dict(p, data=None, meta=list(p["meta"] or []) + [("dropped", FREQUENT)])
-            idx = b.schema.get_field_index("parts")
-            out.append(b.set_column(idx, "parts", pa.array(parts_col, b.schema.field("parts").type)))
-        batches = out
-    batches = mark(batches, {i for i, _, pair in dropped if pair}, f"dedup_images:{FREQUENT}")
-    gone = {i for i, _, s in clusters if not s}
-    batches = mark(batches, gone, "dedup_images:near_duplicate")
-    return batches, {"images": len(rows), "frequent_parts_dropped": len(dropped), "removed": len(gone)}
-
-
-def dedup_video(batches, cfg) -> tuple[list, dict]:
-    from pipelines.stages.dedup_video import BAND_BITS, KEY_FRAMES, _sequences, sequence_match
-
-    seqs = {}
-    for kb in _kept_batches(batches):
-        for out in _run(_sequences, kb):
-            seqs.update(zip(out.column("id").to_pylist(), out.column("hashes").to_pylist()))
-    buckets = defaultdict(list)
-    for i, hashes in seqs.items():
-        for pos, h in enumerate(hashes[:KEY_FRAMES]):
-            u = h & M64
-            if 8 <= u.bit_count() <= 56:  # flat frames carry no information
-                for b in range(64 // BAND_BITS):
-                    buckets[(pos, b, (u >> (b * BAND_BITS)) & ((1 << BAND_BITS) - 1))].append(i)
-    cand = {(x, y) for members in buckets.values() for x in members for y in members if x < y}
-    edges = [(a, b) for a, b in cand
-             if sequence_match(seqs[a], seqs[b], cfg.video_max_hamming) >= cfg.video_min_match]
-    clusters = survivors(components(edges).items(), _order(batches, cfg.order_by), cfg.order_by)
-    gone = {i for i, _, s in clusters if not s}
-    return (mark(batches, gone, "dedup_video:duplicate"),
-            {"videos": len(seqs), "candidate_pairs": len(cand), "verified_pairs": len(edges), "removed": len(gone)})
-
-
-DEDUP = {"dedup_exact": dedup_exact, "dedup_near": dedup_near, "dedup_images": dedup_images,
-         "dedup_video": dedup_video}
 
 
 # --------------------------------------------------------------------------- run
@@ -377,7 +182,7 @@ class PlainResult:
 
 
 def _rejected_table(batches) -> pa.Table:
-    from pipelines.run import PREVIEW_CHARS
+    from pipelines.report import PREVIEW_CHARS
     from pipelines.schema import document_texts
 
     cols = defaultdict(list)
@@ -397,9 +202,10 @@ def _rejected_table(batches) -> pa.Table:
 
 def run_plain(cfg) -> PlainResult:
     """The config's pipeline in this process; writes shards, manifest.json and rejected/."""
-    from pipelines.ingest import Ingest, read_files_batches
-    from pipelines.run import build_manifest, dedup_stages, record_stages
-    from pipelines.stage import BatchStage, apply_to_batch
+    from pipelines.ingest import read_files_batches
+    from pipelines.manifest import build_manifest
+    from pipelines.plan import global_stages, record_stages
+    from pipelines.stage import BatchStage, Step
     from pipelines.stages.resolve_images import ResolveImages
     from pipelines.stages.shard import auto_partitions, write_partition
     from pipelines.stages.tokenize import tokenize_batch, tokenizer
@@ -430,15 +236,15 @@ def run_plain(cfg) -> PlainResult:
         if isinstance(stage, ResolveImages):
             batches = resolve_images(batches)
         elif isinstance(stage, BatchStage):
-            processor = stage.make_processor()
-            batches = [apply_to_batch(stage.name, processor, b) for b in batches]
+            step = Step(stage, None)
+            batches = [step(b) for b in batches]
         else:
             raise TypeError(f"no plain equivalent of stage {stage.name}")
         lap(stage.name)
 
     dedup_report = {}
-    for stage in dedup_stages(cfg):
-        batches, dedup_report[stage.name] = DEDUP[stage.name](batches, cfg.dedup)
+    for stage in global_stages(cfg):
+        batches, dedup_report[stage.name] = global_stage(stage, batches)
         lap(stage.name)
 
     table = pa.Table.from_batches(batches)
@@ -469,7 +275,7 @@ def run_plain(cfg) -> PlainResult:
         docs = kept.take(pa.array(idx, pa.int64()))
         tok_batches = []
         for b in docs.to_batches(max_chunksize=rows):
-            tb = tokenize_batch(b, cfg.tokenizer.spec, cfg.tokenizer.part_separator)
+            tb = tokenize_batch(b, cfg.tokenizer.spec, cfg.tokenizer.part_separator, cfg.images.tile_size)
             tok_batches.append(tb.append_column("_partition", pa.array([part] * tb.num_rows, pa.int32())))
         for info in write_partition(iter(tok_batches), shard_dir, cfg.shards.name, cfg.shards.max_samples,
                                     cfg.shards.max_bytes, cfg.images, None):

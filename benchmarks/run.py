@@ -52,7 +52,8 @@ def print_table(rows: list[dict]) -> None:
              f">= {r['target']}x" if r["target"] is not None else "-",
              ("ok" if r["pass"] else "BELOW") if r["target"] is not None else "") for r in rows]
     widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(len(header))]
-    line = lambda cells: "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
+    def line(cells):
+        return "| " + " | ".join(str(c).ljust(w) for c, w in zip(cells, widths)) + " |"
     print(line(header))
     print("|" + "|".join("-" * (w + 2) for w in widths) + "|")
     for b in body:

@@ -1,7 +1,7 @@
 """The bundled sample's inputs at k times their size, with varied content.
 
 Replica 0 is the bundled sample itself (same bytes, same file names, so the same document
-ids); replica r >= 1 is the same generator (jobs.sample_data) run with another seed and
+ids); replica r >= 1 is the same generator (jobs.sample) run with another seed and
 another uuid namespace:
 
 - WARC pages: articles re-composed from the sentence pools in other orders and groupings,
@@ -27,11 +27,14 @@ import os
 import shutil
 import tempfile
 import time
-import uuid
 from contextlib import contextmanager
 from pathlib import Path
 
-import jobs.sample_data as sd
+from jobs.sample import common, tables, warc
+from jobs.sample import docs as sample_docs
+from jobs.sample import pages as sample_pages
+from jobs.sample import pictures as sample_pictures
+from jobs.sample import videos as sample_videos
 
 VERSION = 1
 ROOT = Path(__file__).resolve().parent.parent
@@ -47,24 +50,21 @@ BACKGROUNDS = (("navy", "blue"), ("green", "teal"), ("purple", "pink"), ("black"
 
 @contextmanager
 def _seeded(replica: int):
-    """jobs.sample_data with another seed and uuid namespace (module globals read at call
-    time); replica 0 is left exactly as it is. Not thread-safe."""
-    saved = sd.SEED, sd.NAMESPACE
-    if replica:
-        sd.SEED = f"{saved[0]}:replica-{replica}"
-        sd.NAMESPACE = uuid.uuid5(saved[1], f"replica-{replica}")
-    try:
+    """The sample generator with another seed and uuid namespace; replica 0 is left exactly
+    as it is. Not thread-safe."""
+    if not replica:
         yield
-    finally:
-        sd.SEED, sd.NAMESPACE = saved
+        return
+    with tables.reseeded(f"replica-{replica}"):
+        yield
 
 
 def video_specs(replica: int) -> list[dict]:
     """The sample's three clips for replica 0; for others, varied ones with the same codecs."""
     if replica == 0:
-        return [dict(s) for s in sd.VIDEOS]
+        return [dict(s) for s in tables.VIDEOS]
     specs = []
-    for j, base in enumerate(sd.VIDEOS):
+    for j, base in enumerate(tables.VIDEOS):
         n = 3 * replica + j
         specs.append(dict(
             base,
@@ -80,19 +80,14 @@ def video_specs(replica: int) -> list[dict]:
 
 
 def _write_videos(root: Path, replica: int) -> int:
-    saved = sd.VIDEOS
-    sd.VIDEOS = video_specs(replica)
-    try:
-        return len(sd.write_videos(root))
-    finally:
-        sd.VIDEOS = saved
+    return len(sample_videos.write_videos(root, video_specs(replica)))
 
 
 def _replica(root: Path, replica: int) -> dict:
     """One replica's WARCs, docs, pairs and videos written into root (sample layout)."""
     tag = f"-r{replica}" if replica else ""
     with _seeded(replica):
-        pages, stored, missing = sd.plan_pages()
+        pages, stored, missing = sample_pages.plan_pages()
         if replica:
             # Same hosts and titles come back under another seed; the path makes URLs unique.
             for page in pages:
@@ -101,10 +96,10 @@ def _replica(root: Path, replica: int) -> dict:
                     page.dup_of = page.dup_of.removesuffix(".html") + f"{tag}.html"
         with tempfile.TemporaryDirectory(prefix="earlyfuse-replica-") as tmp:
             tmp = Path(tmp)
-            images = sd.write_warcs(tmp, pages, stored)
-            docs = sd.write_docs(tmp)
-            pairs = sd.write_image_pairs(tmp)
-            for name in sd.WARC_FILES:
+            images = warc.write_warcs(tmp, pages, stored)
+            docs = sample_docs.write_docs(tmp)
+            pairs = sample_pictures.write_image_pairs(tmp)
+            for name in tables.WARC_FILES:
                 dest = root / name.replace("crawl-", f"crawl{tag}-")
                 dest.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(tmp / name, dest)
@@ -115,7 +110,7 @@ def _replica(root: Path, replica: int) -> dict:
                     obj["id"] = f"r{replica}-{obj['id']}"
                     obj["url"] = obj["url"].rsplit("/", 1)[0] + "/" + obj["id"]
                 lines.append(json.dumps(obj, ensure_ascii=False))
-            sd._write(root / "docs" / f"docs{tag}.jsonl", ("\n".join(lines) + "\n").encode())
+            common.write(root / "docs" / f"docs{tag}.jsonl", ("\n".join(lines) + "\n").encode())
             (root / "images").mkdir(parents=True, exist_ok=True)
             shutil.move(tmp / "images" / "pairs-00000.tar", root / "images" / f"pairs{tag}-00000.tar")
         videos = _write_videos(root, replica)

@@ -1,6 +1,6 @@
 """A Common-Crawl-like WARC corpus for end-to-end benchmarks, generated and cached on disk.
 
-Pages are rendered by the sample generator's page composer (`jobs.sample_data.render_html`:
+Pages are rendered by the sample generator's page composer (`jobs.sample.pages.render_html`:
 site header, nav, article, footer, cookie notice) and given the rest of what a real CMS page
 carries around its article: inline CSS and JavaScript, a JSON-LD block, a mega-menu, a
 breadcrumb, a sidebar of related and most-read links, a newsletter form, footer link columns
@@ -27,14 +27,14 @@ import random
 import sys
 import tempfile
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from pathlib import Path
 
 VERSION = 1
 N_PAGES = 6000
 N_FILES = 8
-START = datetime(2026, 2, 1, tzinfo=timezone.utc)
+START = datetime(2026, 2, 1, tzinfo=UTC)
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://earlyfuse.invalid/bench-warc")
 
 _MENU_SECTIONS = ["World", "Business", "Politics", "Science", "Technology", "Health", "Sport",
@@ -68,8 +68,8 @@ def _head_extra(rng: random.Random, url: str, title: str, site: str) -> str:
           "url": url, "publisher": {"@type": "Organization", "name": site},
           "datePublished": (START - timedelta(days=rng.randint(1, 900))).isoformat()}
     script = ("(function(w,d){var q=w.__q=w.__q||[];function t(e){q.push([e,Date.now()])}"
-              + "".join(f"d.addEventListener('{rng.choice(['click', 'scroll', 'load'])}',function(){{t('{_token(rng, 8)}')}});"
-                        for _ in range(rng.randint(10, 30)))
+              + "".join(f"d.addEventListener('{rng.choice(['click', 'scroll', 'load'])}',"
+                        f"function(){{t('{_token(rng, 8)}')}});" for _ in range(rng.randint(10, 30)))
               + "})(window,document);")
     return (f'<link rel="canonical" href="{html.escape(url)}">'
             f'<meta name="description" content="{html.escape(title)}">'
@@ -118,7 +118,8 @@ def _footer_extra(rng: random.Random, site: str) -> str:
                         for t in rng.sample(_FOOTER_LINKS, rng.randint(4, 8)))
         cols.append(f'<div class="footer-col"><ul>{links}</ul></div>')
     return (f'<div class="footer-links">{"".join(cols)}</div>'
-            f'<div class="social"><a href="https://social.example/{_token(rng, 8)}">Follow {html.escape(site)}</a></div>')
+            f'<div class="social"><a href="https://social.example/{_token(rng, 8)}">'
+            f'Follow {html.escape(site)}</a></div>')
 
 
 def _cookie_banner(rng: random.Random) -> str:
@@ -132,7 +133,7 @@ def _cookie_banner(rng: random.Random) -> str:
 def page_html(i: int, text: str, rng: random.Random) -> tuple[str, str]:
     """(url, html) of page i whose article body is `text` (one <p> per non-empty line)."""
     from benchmarks.bench_quality import _HEADLINES, _OBJECTS, _SUBJECTS, _VERBS, _cap
-    from jobs.sample_data import CHROME, Page, render_html
+    from jobs.sample.pages import CHROME, Page, render_html
 
     chrome = CHROME["eng_Latn"]
     host, site = chrome["sites"][i % len(chrome["sites"])]

@@ -6,7 +6,7 @@ rounds produce (pipelines/clusters.py), so which path ran never changes a result
 
 from __future__ import annotations
 
-from typing import Hashable, Iterable
+from collections.abc import Hashable, Iterable
 
 
 def components(edges: Iterable[tuple[Hashable, Hashable]]) -> dict:

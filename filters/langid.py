@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from typing import Sequence
+from collections.abc import Sequence
 
 from filters.lang_codes import normalize_label
 from filters.models import resolve_model
@@ -21,7 +21,7 @@ _PARAGRAPH_RE = re.compile(r"\n\s*\n|\n")
 
 def _letters_re(n: int) -> re.Pattern:
     # n letters anywhere, as one search: no list of every letter is built.
-    return re.compile(r"(?:[^\W\d_][\W\d_]*){%d}" % n)
+    return re.compile(r"(?:[^\W\d_][\W\d_]*){" + str(n) + "}")
 
 
 def label_format(labels: Sequence[str]) -> str:

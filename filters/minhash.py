@@ -22,15 +22,15 @@ from dataclasses import dataclass
 import numpy as np
 import regex
 
-_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
+from filters.scripts import UNSPACED_CLASS, UNSPACED_RANGES
+
 # Everything that is not a word character (letters with their marks, digits) separates
 # tokens; single spaces already do, so they are left alone (a third fewer substitutions).
 _SEPARATORS = regex.compile(r"[^\w ]+")
-_UNSPACED_CHAR = regex.compile(rf"[{_UNSPACED}]\p{{M}}*")
+_UNSPACED_CHAR = regex.compile(rf"[{UNSPACED_CLASS}]\p{{M}}*")
 _ASCII_SEPARATORS = {i: " " for i in range(128) if not (chr(i).isalnum() or chr(i) == "_")}
-# The same blocks as _UNSPACED by plain ranges: the stdlib scans these much faster.
-_MAYBE_UNSPACED = re.compile("[\u0e00-\u0fff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u31f0-\u31ff"
-                             "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
+# The same characters by plain ranges: the stdlib scans these much faster.
+_MAYBE_UNSPACED = re.compile(f"[{UNSPACED_RANGES}]")
 _DOC_SEP = "\n"  # never survives _SEPARATORS, so it can mark where documents end
 
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import regex
 
+from filters.scripts import UNSPACED_CLASS as _UNSPACED
 from filters.scripts import script_counts, unspaced_fraction
 
-_UNSPACED = r"\p{Han}\p{Hiragana}\p{Katakana}\p{Thai}\p{Lao}\p{Khmer}\p{Myanmar}\p{Tibetan}"
 _TOKEN_RE = regex.compile(
     rf"[{_UNSPACED}]\p{{M}}*"                                   # one unspaced character
     rf"|[[\p{{L}}\p{{N}}]--[{_UNSPACED}]][[\p{{L}}\p{{N}}\p{{M}}]--[{_UNSPACED}]]*"

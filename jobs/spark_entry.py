@@ -22,22 +22,15 @@ import sys
 if sys.path and os.path.abspath(sys.path[0] or ".") == os.path.dirname(os.path.abspath(__file__)):
     del sys.path[0]
 
-import argparse  # noqa: E402
-import fcntl  # noqa: E402
-import json  # noqa: E402
-import time  # noqa: E402
-import traceback  # noqa: E402
-from pathlib import Path  # noqa: E402
+import argparse
+import fcntl
+import json
+import time
+import traceback
+from pathlib import Path
 
-# Set by `earlyfuse submit` (jobs.submit.STDERR_ENV): a FIFO for this driver's stderr.
-STDERR_ENV = "EARLYFUSE_DRIVER_STDERR"
-EXIT_FAILURE = 1
-EXIT_CONFIG = 2
-
-
-def _err(msg: str, code: int) -> int:
-    print(f"earlyfuse: {msg}", file=sys.stderr, flush=True)
-    return code
+from jobs.common import EXIT_CONFIG, EXIT_FAILURE, STDERR_ENV, apply_run_options, result_doc
+from jobs.common import err as _err
 
 
 def keep_stderr_apart() -> None:
@@ -129,24 +122,16 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     keep_stderr_apart()
     from pipelines.config import ConfigError, load_config
-    from pipelines.storage import InputNotFound
+    from pipelines.io.storage import InputNotFound
 
     try:
         cfg = load_config(find_config(args.config))
     except ConfigError as e:
         return _err(f"config error: {e}", EXIT_CONFIG)
-    if args.output:
-        cfg.run.output = args.output
-    if args.no_progress:
-        cfg.run.progress = False
-    if args.fresh and hasattr(cfg.run, "resume"):
-        cfg.run.resume = False
-    # spark-submit's --master decides; the config's run.master is for `earlyfuse run`.
+    apply_run_options(cfg, args)
+    # spark-submit's --master decides; the config's run.master is for `earlyfuse run`. The
+    # sample's inputs, if the config has them generated, were made by `earlyfuse submit`.
     cfg.run.master = ""
-    if cfg.sample.generate:
-        from jobs.sample_data import generate_sample_inputs
-
-        generate_sample_inputs(cfg.sample.generate)
 
     from pipelines.run import run_pipeline
 
@@ -170,12 +155,9 @@ def main(argv=None) -> int:
         spark.stop()
 
     if args.json:
-        print(json.dumps({"output": result.output, "totals": result.manifest["totals"],
-                          "stages": result.stages, "part_drops": result.part_drops,
-                          "timings_s": result.timings, "resumed": getattr(result, "resumed", []),
-                          **where}, indent=2))
+        print(json.dumps(result_doc(result, **where), indent=2))
     else:
-        from jobs.cli import print_run_summary
+        from jobs.summary import print_run_summary
 
         print_run_summary(result)
     return 0

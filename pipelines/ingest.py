@@ -1,41 +1,67 @@
-"""Ingest stage: input files -> one record per unit, in Spark, one task per file."""
+"""Ingest: input files -> one record per unit, in Spark, one task per file (docs/stages/ingest.md)."""
 
 from __future__ import annotations
 
 import sys
-from typing import Iterator
+import time
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pipelines import storage
 from pipelines.config import InputConfig
 from pipelines.faults import InjectedFault, maybe_fail
+from pipelines.io import storage
+from pipelines.io.storage import InputNotFound, StorageError, list_files
 from pipelines.readers import stable_id
 from pipelines.readers.documents import read_jsonl, read_parquet
 from pipelines.readers.images import IMAGE_EXTS, read_image_file, read_webdataset_tar
 from pipelines.readers.videos import VIDEO_EXTS, read_video_file
 from pipelines.readers.warc import RESOURCE_STATUS, read_warc
 from pipelines.schema import KEEP, MEDIA_KINDS, RECORD_DDL, record, records_to_batch
-from pipelines.stage import BatchStage, Stage, apply_to_batch
-from pipelines.storage import InputNotFound, StorageError, list_files
-
+from pipelines.stage import RECORD_COLUMNS, BatchStage, SourceStage, steps
 
 TASK_SCHEMA = pa.schema([("source", pa.string()), ("paths", pa.list_(pa.string())),
                          ("relpaths", pa.list_(pa.string()))])
 
 # Formats whose files are small units are read many files to a task.
 FILES_PER_TASK = {"images": 256, "video": 64}
+# Counters of ingest's pass the media pass is planned from (pipelines/phases.py).
+MEDIA_TALLIES = ("media_records", "image_resources", "image_resource_bytes")
 
 
-def wanted(path: str, fmt: str) -> bool:
-    """Which files of a folder or glob are inputs (an image folder also holds its captions)."""
-    if fmt == "images":
-        return path.rsplit(".", 1)[-1].lower() in IMAGE_EXTS
-    if fmt == "video":
-        return path.rsplit(".", 1)[-1].lower() in VIDEO_EXTS
-    return True
+# Sidecars an image or video file carries beside it (`<stem>.<ext>`), read with it.
+SIDECARS = {"images": ("txt", "json"), "video": ("txt", "json", "vtt", "srt")}
+MEDIA_EXTS = {"images": IMAGE_EXTS, "video": VIDEO_EXTS}
+
+
+def sort_files(files: list[tuple[str, str]], fmt: str) -> tuple[list[tuple[str, str]], dict[str, int]]:
+    """The files of an input that are read as records, and the others counted by why not.
+
+    Image and video folders hold their sidecars too: a caption or subtitle file beside a
+    picture or video of the same stem is read with it; one with no such file beside it is
+    `orphan_sidecar`; anything else (an .svg, a .pdf, a README) is `unsupported_extension`.
+    Every other format reads every file (a bad one becomes counted rejections)."""
+    if fmt not in MEDIA_EXTS:
+        return files, {}
+    exts = MEDIA_EXTS[fmt]
+    stems = {p.rsplit(".", 1)[0] for p, _ in files if "." in p and p.rsplit(".", 1)[1].lower() in exts}
+    read, skipped = [], {}
+    for path, rel in files:
+        stem, _, ext = path.rpartition(".")
+        ext = ext.lower() if stem else ""
+        if ext in exts:
+            read.append((path, rel))
+            continue
+        if ext in SIDECARS[fmt]:
+            if stem in stems:
+                continue  # read by its media file's reader
+            reason = "orphan_sidecar"
+        else:
+            reason = "unsupported_extension"
+        skipped[reason] = skipped.get(reason, 0) + 1
+    return read, skipped
 
 
 def read_file(path: str, relpath: str, inp: InputConfig) -> Iterator[dict]:
@@ -79,7 +105,7 @@ def guarded(records: Iterator[dict], source: str, relpath: str) -> Iterator[dict
         for rec in records:
             n += 1
             yield rec
-    except Exception as e:  # noqa: BLE001 - the point is to contain what nobody foresaw
+    except Exception as e:
         if retryable(e):
             raise
         print(f"earlyfuse: {source}:{relpath}: reader failed after {n} records: "
@@ -108,12 +134,13 @@ def media_tally(batch: pa.RecordBatch) -> tuple[int, int, int]:
 
 
 def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, InputConfig],
-                       batch_rows: int, counter=None, storage_opts=None, steps=(),
-                       tallies=None) -> Iterator[pa.RecordBatch]:
+                       batch_rows: int, counter=None, storage_opts=None, steps=(), tallies=None,
+                       seconds=None) -> Iterator[pa.RecordBatch]:
     """Records of the files the task batches name, in Arrow batches of `batch_rows`. `steps`
-    ((name, processor) of batch stages) run on each batch here, in the reading process, so
-    records reach the JVM once, filtered; `tallies` (three accumulators) count media
-    records, image resources and their bytes, for the caller's choice of media pass."""
+    (batch stages ready to run, pipelines.stage.Step) run on each batch here, in the reading
+    process, so records reach the JVM once, filtered; `tallies` (three accumulators) count
+    media records, image resources and their bytes, for the media pass; `seconds` the time
+    spent reading."""
     if storage_opts is not None:
         storage.set_default_options(storage_opts)  # readers open s3:// paths with these
 
@@ -121,12 +148,26 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
         batch = records_to_batch(rows)
         if counter is not None:
             counter.add(len(rows))
-        for name, processor in steps:
-            batch = apply_to_batch(name, processor, batch)
+        for step in steps:
+            batch = step(batch)
         if tallies is not None:
             for acc, n in zip(tallies, media_tally(batch)):
                 acc.add(n)
         return batch
+
+    clock = [0.0]
+
+    def timed(records):
+        it = iter(records)
+        while True:
+            t0 = time.perf_counter()
+            try:
+                rec = next(it)
+            except StopIteration:
+                clock[0] += time.perf_counter() - t0
+                return
+            clock[0] += time.perf_counter() - t0
+            yield rec
 
     for batch in batches:
         for task in batch.to_pylist():
@@ -134,41 +175,46 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
             inp = inputs[task["source"]]
             rows = []
             for path, rel in zip(task["paths"], task["relpaths"]):
-                for rec in guarded(read_file(path, rel, inp), inp.name, rel):
+                for rec in timed(guarded(read_file(path, rel, inp), inp.name, rel)):
                     rows.append(rec)
                     if len(rows) >= batch_rows:
                         yield finish(rows)
                         rows = []
             if rows:
                 yield finish(rows)
+    if seconds is not None:
+        seconds.add(clock[0])
 
 
-class Ingest(Stage):
+class Ingest(SourceStage):
+    """Input files -> records: one Spark task per file (or group of small files), the batch
+    stages it hosts run on the records before they leave the task."""
+
     name = "ingest"
     reads = ()
-    writes = ("id", "source", "uri", "parts", "status")
+    writes = RECORD_COLUMNS
 
-    def __init__(self, inputs: list[InputConfig], batch_rows: int = 512, counter=None, storage_opts=None,
-                 tasks: list[dict] | None = None):
+    def __init__(self, inputs: list[InputConfig], batch_rows: int = 512, hosted: tuple[BatchStage, ...] = ()):
         self.inputs = inputs
-        self.tasks = tasks  # a plan listed earlier, so the inputs are listed once
         self.batch_rows = batch_rows
-        self.counter = counter  # a Spark accumulator of records read, for progress
-        self.storage_opts = storage_opts
-        self.steps: list[BatchStage] = []  # batch stages fused into the reading task
-        self.tallies = None  # (media records, image resources, their bytes) accumulators, when asked for
+        self.hosted = tuple(hosted)
+        if hosted:
+            self.name = "+".join(["ingest", *(s.name for s in hosted)])
 
-    def fused_with(self, stages: list[BatchStage]) -> "Ingest":
-        """The same ingest with these batch stages run on its batches before they leave Python."""
-        fused = Ingest(self.inputs, self.batch_rows, self.counter, self.storage_opts, self.tasks)
-        fused.steps = [*self.steps, *stages]
-        fused.name = "+".join([self.name, *(s.name for s in stages)])
-        return fused
+    def host(self, stages: list[BatchStage]) -> Ingest:
+        return Ingest(self.inputs, self.batch_rows, (*self.hosted, *stages))
 
-    def plan(self) -> list[dict]:
+    def plan(self, storage_opts=None, skipped: dict | None = None) -> list[dict]:
+        """The read tasks of every input; files not read are counted in `skipped`
+        (source -> reason -> files). An input with nothing to read is an InputNotFound."""
         tasks = []
         for inp in self.inputs:
-            files = [(p, r) for p, r in list_files(inp.path, self.storage_opts) if wanted(p, inp.format)]
+            hidden: list[str] = []
+            files, skips = sort_files(list_files(inp.path, storage_opts, hidden=hidden), inp.format)
+            if hidden:
+                skips["hidden"] = len(hidden)
+            if skipped is not None and skips:
+                skipped[inp.name] = dict(sorted(skips.items()))
             if not files:
                 raise InputNotFound(f"{inp.path}: no {inp.format} files")
             step = FILES_PER_TASK.get(inp.format, 1)
@@ -178,12 +224,15 @@ class Ingest(Stage):
                               "relpaths": [r for _, r in chunk]})
         return tasks
 
-    def apply(self, spark):
-        """Takes the session (ingest has no input DataFrame) and returns the records."""
-        tasks = self.tasks if self.tasks is not None else self.plan()
+    def apply(self, df, ctx):
+        """`df` is ignored (ingest makes the records); the plan comes from `ctx.plan`, listed
+        before the run touched its output, or is listed now."""
+        tasks = ctx.plan if ctx.plan is not None else self.plan(ctx.storage_opts, ctx.report.skipped_files)
         by_name = {i.name: i for i in self.inputs}
-        batch_rows, counter, opts, tallies = self.batch_rows, self.counter, self.storage_opts, self.tallies
-        steps = [(s.name, s.make_processor()) for s in self.steps]
+        batch_rows, counter, opts = self.batch_rows, ctx.records, ctx.storage_opts
+        run_steps = steps(list(self.hosted), ctx)
+        tallies = tuple(ctx.counter(n) for n in MEDIA_TALLIES)
+        seconds = ctx.timer("ingest")
         # One file (or file group) per Spark task: files are the unit of parallelism, as in
         # datatrove's readers. spark.range places index i alone in slice i, and the plan
         # travels in the task's closure: a DataFrame made from a Python RDD would also run
@@ -192,7 +241,7 @@ class Ingest(Stage):
 
         def run(indices):
             return read_files_batches((plan.take(b.column(0)) for b in indices), by_name,
-                                      batch_rows, counter, opts, steps, tallies)
+                                      batch_rows, counter, opts, run_steps, tallies, seconds)
 
         n = len(tasks)
-        return spark.range(0, n, 1, max(n, 1)).mapInArrow(run, RECORD_DDL)
+        return ctx.spark.range(0, n, 1, max(n, 1)).mapInArrow(run, RECORD_DDL)

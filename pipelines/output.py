@@ -15,10 +15,10 @@ import os
 import shutil
 from pathlib import Path
 
-from pipelines import storage
 from pipelines.config import Config
+from pipelines.io import storage
+from pipelines.manifest import MANIFEST
 
-MANIFEST = "manifest.json"
 RUN_FILE = "run.json"
 # Settings that change how a run executes, not what it produces.
 _NOT_FINGERPRINTED = {"run": ("output", "progress", "master", "work_dir", "resume", "shuffle_partitions",

@@ -55,7 +55,7 @@ class Progress:
         while not self._stop.wait(0.5):
             try:
                 text = self.line()
-            except Exception:  # the context may be stopping under us
+            except Exception:  # noqa: BLE001 - the context may be stopping under us
                 return
             if self.tty:
                 self.stream.write("\r\033[K" + text)

@@ -1,10 +1,16 @@
-"""Per-stage counts from the `status` column: rows in, kept, rejected by reason."""
+"""The run's report: per-stage counts from the `status` column (rows in, kept, rejected by
+reason), part drops, per-stage seconds, global stages' statistics and clusters, skipped
+input files; written as `report/stages.json` (docs/output.md, "Report")."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+import shutil
+from collections import Counter, defaultdict
+from pathlib import Path
 
 from pipelines.schema import KEEP
+
+PREVIEW_CHARS = 2000
 
 
 def stage_counts(status_counts: dict[str, int], stages: list[str]) -> list[dict]:
@@ -33,3 +39,120 @@ def stage_counts(status_counts: dict[str, int], stages: list[str]) -> list[dict]
     if rows_in != status_counts.get(KEEP, 0):
         raise AssertionError(f"kept rows {status_counts.get(KEEP, 0)} != last stage's kept {rows_in}")
     return out
+
+
+def status_and_drops(docs) -> tuple[list[dict], dict[str, int]]:
+    """Documents per (source, status), sorted, and the parts kept documents lost, per
+    reason: one aggregation (Parquet reads `parts.meta`, neither texts nor image bytes)."""
+    from pyspark.sql import functions as F
+
+    reasons = F.transform(F.filter("parts.meta", lambda m: m["dropped"].isNotNull()), lambda m: m["dropped"])
+    # One row per dropped part of a kept document, or one row (pos null) for any other document.
+    rows = docs.select("source", "status",
+                       F.posexplode_outer(F.when(F.col("status") == KEEP, reasons)).alias("pos", "reason"))
+    first = F.col("pos").isNull() | (F.col("pos") == 0)
+    counts = rows.groupBy("source", "status", "reason").agg(
+        F.count("*").alias("n"), F.count(F.when(first, True)).alias("docs")).collect()
+    per_source: dict[tuple[str, str], int] = {}
+    drops: dict[str, int] = {}
+    for r in counts:
+        per_source[(r["source"], r["status"])] = per_source.get((r["source"], r["status"]), 0) + r["docs"]
+        if r["reason"] is not None:
+            drops[r["reason"]] = drops.get(r["reason"], 0) + r["n"]
+    by_source = [{"source": s, "status": st, "count": n} for (s, st), n in sorted(per_source.items())]
+    return by_source, drops
+
+
+def rejected_rows(docs):
+    """The rejected documents as `rejected/` holds them: id, source, uri, status, language,
+    signals and the start of their text."""
+    from pyspark.sql import functions as F
+
+    texts = F.filter("parts", lambda p: p["kind"] == "text")
+    preview = F.substring(F.concat_ws("\n\n", F.transform(texts, lambda p: p["text"])), 1, PREVIEW_CHARS)
+    return (docs.filter(F.col("status") != KEEP)
+            .select("id", "source", "uri", "status", "lang", "lang_score", "signals", preview.alias("text_preview"))
+            .orderBy("id"))
+
+
+def summarize(clusters) -> dict:
+    """clusters (id, root, survivor), an Arrow table or a DataFrame -> counts and the size
+    histogram."""
+    if clusters is None:
+        hist: dict = {}
+    elif hasattr(clusters, "column"):  # an Arrow table, decided on the driver
+        hist = dict(Counter(Counter(clusters.column("root").to_pylist()).values()))
+    else:
+        from pyspark.sql import functions as F
+
+        sizes = clusters.groupBy("root").count()
+        hist = {int(r["count"]): int(r["n"]) for r in
+                sizes.groupBy("count").agg(F.count("*").alias("n")).collect()}
+    members = sum(k * v for k, v in hist.items())
+    return {"clusters": sum(hist.values()), "members": members, "removed": members - sum(hist.values()),
+            "largest": max(hist) if hist else 0, "size_histogram": {str(k): hist[k] for k in sorted(hist)}}
+
+
+def global_summary(report, family: str, clusters_path: str, shuffle: dict | None) -> dict:
+    """One family's block of the report (`dedup`): per stage kind its statistics and its
+    clusters' summary; the clusters themselves go to `clusters_path` as Parquet (kind, id,
+    root, survivor), written without Spark when every stage decided on the driver."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    results = [r for r in report.globals.values() if r.family == family]
+    block: dict = {"shuffle": shuffle}
+    tables, frames = [], []
+    for r in results:
+        block[r.kind] = dict(r.stats, decided_on=r.where, **summarize(r.clusters))
+        c = r.clusters
+        if c is None:
+            continue
+        if hasattr(c, "column"):
+            tables.append(c.select(["id", "root", "survivor"]).add_column(
+                0, "kind", pa.array([r.kind] * c.num_rows, pa.string())))
+        else:
+            from pyspark.sql import functions as F
+
+            frames.append(c.select(F.lit(r.kind).alias("kind"), "id", "root", "survivor"))
+    if not frames:
+        union = (pa.concat_tables(tables) if tables else
+                 pa.schema([("kind", pa.string()), ("id", pa.string()), ("root", pa.string()),
+                            ("survivor", pa.bool_())]).empty_table())
+        target = Path(clusters_path)
+        shutil.rmtree(target, ignore_errors=True)
+        target.mkdir(parents=True)
+        pq.write_table(union.sort_by([("kind", "ascending"), ("root", "ascending"), ("id", "ascending")]),
+                       target / "part-00000.parquet")
+        (target / "_SUCCESS").touch()
+        return block
+    spark = frames[0].sparkSession
+    for t in tables:
+        frames.append(spark.createDataFrame(t, "kind string, id string, root string, survivor boolean"))
+    union = frames[0]
+    for f in frames[1:]:
+        union = union.unionByName(f)
+    union.orderBy("kind", "root", "id").write.parquet(str(clusters_path))
+    return block
+
+
+def report_dict(stages: list[dict], by_source: list[dict], timings: dict, status_counts: dict,
+                part_drops: dict, dedup: dict | None = None, resumed: list[str] | None = None,
+                stage_seconds: dict | None = None, skipped_files: dict | None = None) -> dict:
+    ingested = stages[0]["in"] if stages else 0
+    return {
+        "stages": stages,
+        "by_source": by_source,
+        "part_drops": dict(sorted(part_drops.items())),
+        "timings_s": timings,
+        # Seconds in each stage's own work, summed over tasks (fused stages are timed apart).
+        "stage_seconds": dict(sorted((stage_seconds or {}).items())),
+        # Files under an input path that were not read, per source and reason.
+        "skipped_files": skipped_files or {},
+        # Phases taken from an interrupted run's checkpoints instead of being recomputed.
+        "resumed": resumed or [],
+        "throughput": {"records": ingested,
+                       "records_per_s": round(ingested / timings["total"], 1) if timings.get("total") else None},
+        "status_counts": dict(sorted(status_counts.items())),
+        "dedup": dedup or {},
+    }

@@ -12,15 +12,9 @@ import io
 
 import numpy as np
 
+from pipelines.stats import human_bytes as _human
+
 KEPT, REJECTED, TEXT, IMAGE, FRAME = "#4c78a8", "#e45756", "#4c78a8", "#f58518", "#54a24b"
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if abs(n) < 1024 or unit == "TB":
-            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
-        n /= 1024
-    return f"{n}"
 
 
 def _png(fig) -> str:
@@ -140,7 +134,8 @@ h1{font-size:20px;margin:0 0 4px}.sub{color:#666;font-size:13px;margin-bottom:16
 figure{margin:0;border:1px solid #eee;border-radius:6px;padding:6px}figure img{max-width:100%}
 table{border-collapse:collapse;font-size:12px;margin:8px 0 18px}
 td,th{border-bottom:1px solid #eee;padding:3px 10px;text-align:right}
-td:first-child,th:first-child,.reasons td:last-child,.reasons th:last-child{text-align:left}h2{font-size:16px;margin-top:22px}
+td:first-child,th:first-child,.reasons td:last-child,.reasons th:last-child{text-align:left}
+h2{font-size:16px;margin-top:22px}
 .warn{color:#a15c00}"""
 
 

@@ -1,4 +1,4 @@
-"""The record every stage reads and writes (DESIGN section 2), as Spark DDL and Arrow."""
+"""The record every stage reads and writes (docs/design.md, "The record"), as Spark DDL and Arrow."""
 
 from __future__ import annotations
 

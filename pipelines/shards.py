@@ -1,4 +1,4 @@
-"""Webdataset shard writing: deterministic tars, committed atomically (DESIGN section 4).
+"""Webdataset shard writing: deterministic tars, committed atomically (docs/output.md).
 
 Tar headers carry no time, owner or random names, so the same samples give the same bytes
 on every run; a shard is written under a temporary name and renamed when complete (on S3:
@@ -13,14 +13,14 @@ import io
 import json
 import os
 import re
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import numpy as np
 
-from pipelines import storage
 from pipelines.faults import maybe_fail
+from pipelines.io import storage
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9_\-]")
 

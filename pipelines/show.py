@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines import storage
+from pipelines.io import storage
 
 
 class SampleNotFound(LookupError):

@@ -25,10 +25,11 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 PRELOAD = (
     "numpy", "pyarrow", "pyarrow.compute", "pandas", "pyspark.worker", "pyspark.sql.pandas.serializers",
     "pipelines.ingest", "pipelines.stages.urlfilter", "pipelines.stages.pii", "pipelines.stages.langid",
-    "pipelines.stages.quality", "pipelines.stages.video", "pipelines.stages.images",
-    "pipelines.stages.tokenize", "pipelines.stages.shard", "pipelines.stages.dedup_near",
-    "pipelines.stages.dedup_images", "pipelines.stages.dedup_video", "filters.minhash",
-    "vision_prep.decode", "vision_prep.tiling", "vision_prep.video", "vision_prep.phash",
+    "pipelines.stages.quality", "pipelines.stages.video", "pipelines.stages.images", "pipelines.stages.resolve_images",
+    "pipelines.stages.tokenize", "pipelines.stages.shard", "pipelines.stages.dedup_exact",
+    "pipelines.stages.dedup_near", "pipelines.stages.dedup_images", "pipelines.stages.dedup_video", "pipelines.frames",
+    "filters.minhash",
+    "vision_prep.decode", "vision_prep.tiling", "vision_prep.video", "vision_prep.hashes", "vision_prep.subtitles",
 )
 
 

@@ -10,11 +10,20 @@ from pathlib import Path
 
 import numpy as np
 
-from pipelines import storage
+from pipelines.io import storage
 
 
 class NotAnOutput(FileNotFoundError):
     pass
+
+
+def human_bytes(n: float) -> str:
+    """1536 -> '1.5 KiB': the one way sizes are shown (terminal tables and the HTML page)."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:,.0f} {unit}" if unit == "B" else f"{n:,.1f} {unit}"
+        n /= 1024
+    return str(n)
 
 
 def _bounded_map(pool, fn, items, window: int):
@@ -224,6 +233,8 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
         "shard_samples": _percentiles(shard_samples),
         "stages": drops,
         "part_drops": report.get("part_drops", {}),
+        "skipped_files": report.get("skipped_files", {}),
+        "stage_seconds": report.get("stage_seconds", {}),
         "dedup": report.get("dedup", {}),
         "dedup_rates": dedup_rates(drops),
         "tokenizer": {k: manifest["tokenizer"].get(k) for k in ("spec", "vocab_size")},

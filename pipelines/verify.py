@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from pipelines import storage
+from pipelines.io import storage
 
 
 @dataclass

@@ -50,7 +50,7 @@ class _Plan:
         self.big: list[str] = []  # uris of the 50 MB documents
         self.big_file = ""         # the 50 MB JSONL file
         self._rng = random.Random("earlyfuse-bad-inputs")
-        from jobs.sample_data import ArticleComposer
+        from jobs.sample.pages import ArticleComposer
 
         self._composer = ArticleComposer(random.Random("earlyfuse-bad-inputs-text"))
 

@@ -1,7 +1,7 @@
 """A real Spark standalone cluster on 127.0.0.1 for tests: one master, one worker.
 
 The pip pyspark package has no sbin/start-*.sh, so both daemons run in the foreground
-through `$SPARK_HOME/bin/spark-class` (DESIGN section 8), each in its own process group
+through `$SPARK_HOME/bin/spark-class` (docs/cluster.md, "A standalone cluster"), each in its own process group
 (the worker's executors are in the worker's group), with their logs in a temp folder.
 
     with standalone_cluster() as cluster:

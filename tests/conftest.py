@@ -23,7 +23,7 @@ def spark():
 
 @pytest.fixture(scope="session")
 def sample_inputs(tmp_path_factory):
-    from jobs.sample_data import generate_sample_inputs
+    from jobs.sample import generate_sample_inputs
 
     root = tmp_path_factory.mktemp("sample-inputs")
     truth = generate_sample_inputs(root)
@@ -55,3 +55,19 @@ def sample_run(spark, sample_inputs, tmp_path_factory):
     out = tmp_path_factory.mktemp("sample-out")
     result = run_pipeline(sample_config(root, out), spark)
     return result, truth, root
+
+
+def run_context(spark):
+    """A fresh run context, as a pipeline run gives each stage (results land in its report)."""
+    from pipelines.context import RunContext
+
+    return RunContext(spark)
+
+
+def cluster_rows(clusters) -> list[tuple]:
+    """A global stage's clusters (an Arrow table or a DataFrame) as sorted (id, root, survivor)."""
+    if clusters is None:
+        return []
+    if hasattr(clusters, "column"):
+        return sorted(zip(*(clusters.column(c).to_pylist() for c in ("id", "root", "survivor"))))
+    return sorted(tuple(r) for r in clusters.select("id", "root", "survivor").collect())

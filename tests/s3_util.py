@@ -18,10 +18,10 @@ import os
 import socket
 import threading
 from collections import Counter
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Iterator
 from urllib.parse import parse_qs, urlsplit
 
 # Distinctive values, so a test can prove they never reach an error message.
@@ -47,7 +47,7 @@ UNSET = ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_SECURITY_TOKEN", "AWS_ENDPOI
 @contextmanager
 def fake_credentials(endpoint_url: str = "") -> Iterator[None]:
     """Fake AWS credentials (and optionally EARLYFUSE_S3_ENDPOINT_URL) in os.environ."""
-    from pipelines import s3
+    from pipelines.io import s3
 
     env = dict(FAKE_ENV)
     if endpoint_url:
@@ -181,7 +181,7 @@ class FaultyProxy:
         with self._lock:
             self.faults = list(faults)
 
-    def start(self) -> "FaultyProxy":
+    def start(self) -> FaultyProxy:
         self._thread.start()
         return self
 
@@ -190,7 +190,7 @@ class FaultyProxy:
         self._server.server_close()
         self._thread.join()
 
-    def __enter__(self) -> "FaultyProxy":
+    def __enter__(self) -> FaultyProxy:
         return self.start()
 
     def __exit__(self, *exc) -> None:
@@ -212,7 +212,7 @@ class FaultyProxy:
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"  # keep-alive, like a real endpoint
 
-            def log_message(self, format: str, *args) -> None:  # noqa: A002 - stdlib name
+            def log_message(self, format: str, *args) -> None:
                 pass
 
             def do_GET(self) -> None:

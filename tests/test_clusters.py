@@ -6,7 +6,9 @@ import random
 
 import pytest
 
-from pipelines.clusters import cluster_frames, connected_components, driver_clusters, mark, summarize, survivors
+from pipelines.clusters import connected_components, survivors
+from pipelines.global_stage import LocalScope, mark
+from pipelines.report import summarize
 
 
 def union_find_roots(edges):
@@ -128,35 +130,58 @@ def _random_labels(seed: int, n: int = 200) -> list[tuple[str, str]]:
     return [(f"d{i:04d}", rng.choice(roots)) for i in rng.sample(range(1000), n)]
 
 
-@pytest.mark.parametrize("seed", [1, 2])
-def test_driver_clusters_equal_spark_survivors_by_id(spark, seed):
+@pytest.mark.parametrize("seed,order_by", [(1, "id"), (2, "id"), (3, "uri")])
+def test_driver_survivors_equal_spark_survivors(spark, seed, order_by):
+    """The engine's survivors on the driver (LocalScope) and in Spark pick the same member,
+    ordered by id or by another column (nulls first, then id)."""
+    import pyarrow as pa
+
+    from pipelines.frames import LocalFrame
+
     labels = _random_labels(seed)
-    df = spark.createDataFrame([(n, "keep") for n, _ in labels] + [("z9999", "keep")], "id string, status string")
-    local = driver_clusters(df, labels, "id")
+    rng = random.Random(seed)
+    uris = {n: (None if rng.random() < 0.1 else f"u{rng.randrange(30):02d}") for n, _ in labels}
+    df = spark.createDataFrame([(n, "keep", uris[n]) for n, _ in labels] + [("z9999", "keep", "u")],
+                               "id string, status string, uri string")
     frame = spark.createDataFrame(labels, "node string, root string")
-    want = sorted(tuple(r) for r in survivors(frame, df, "id").collect())
-    assert sorted(tuple(r) for r in local.frame.collect()) == want
-    assert sorted(zip(*(local.table.column(c).to_pylist() for c in ("id", "root", "survivor")))) == want
-    assert summarize(local.frame, local.table) == summarize(local.frame) == summarize(survivors(frame, df, "id"))
-    # The local frame marks like any other: only non-survivors of kept rows change.
-    out = dict(mark(df, local.frame.filter("not survivor"), "dedup_near:duplicate").collect())
+    want = sorted(tuple(r) for r in survivors(frame, df, order_by).collect())
+    table = pa.table({"node": [n for n, _ in labels], "root": [r for _, r in labels]})
+    order = uris if order_by == "uri" else None
+    local = LocalScope(fetch=None, order_by=order_by, order=order).survivors(LocalFrame(table))
+    assert sorted(zip(*(local.column(c).to_pylist() for c in ("id", "root", "survivor")))) == want
+    assert summarize(local) == summarize(survivors(frame, df, order_by))
+    # Driver clusters mark like any other: only non-survivors of kept rows change.
+    gone = spark.createDataFrame(local.filter(pa.compute.invert(local.column("survivor"))))
+    out = dict(mark(df.select("id", "status"), gone, "dedup_near:duplicate").collect())
     assert sorted(i for i, s in out.items() if s != "keep") == sorted(i for i, _, s in want if not s)
 
 
-def test_driver_clusters_leave_other_orders_to_spark_and_take_bigint_ids(spark):
-    df = spark.createDataFrame([(3, "b"), (1, "c"), (2, "a")], "id bigint, uri string")
-    assert driver_clusters(df, [(3, 1), (1, 1)], "uri") is None
-    frames, table = cluster_frames(df, [(3, 1), (1, 1), (2, 1)], "uri", "t")
-    assert table is None
-    assert {r["id"]: r["survivor"] for r in frames.collect()} == {3: False, 1: False, 2: True}
-    frames, table = cluster_frames(df, [(3, 1), (1, 1), (2, 1)], "id", "t")
-    assert {r["id"]: r["survivor"] for r in frames.collect()} == {3: False, 1: True, 2: False}
-    assert dict(zip(table.column("id").to_pylist(), table.column("survivor").to_pylist())) == {3: False, 1: True, 2: False}
+def test_driver_survivors_fetch_their_order_when_not_given(spark):
+    import pyarrow as pa
+
+    from pipelines.frames import LocalFrame
+
+    asked = []
+
+    def fetch(ids, fn, schema):
+        asked.append(sorted(ids.to_pylist()))
+        batch = pa.RecordBatch.from_pydict({"id": ["a", "b", "c"], "uri": ["z", "m", "q"]})
+        return pa.Table.from_batches([fn(batch)], schema=schema)
+
+    labels = LocalFrame(pa.table({"node": ["a", "b", "c"], "root": ["a", "a", "a"]}))
+    got = LocalScope(fetch, "uri").survivors(labels)
+    assert dict(zip(got.column("id").to_pylist(), got.column("survivor").to_pylist())) == {
+        "a": False, "b": True, "c": False}
+    assert asked == [["a", "b", "c"]]
 
 
-def test_no_driver_labels_no_clusters(spark):
-    df = spark.createDataFrame([("a", "keep")], "id string, status string")
-    local = driver_clusters(df, [], "id")
-    assert local.frame.collect() == [] and local.table.num_rows == 0
-    empty = {"clusters": 0, "members": 0, "removed": 0, "largest": 0, "size_histogram": {}}
-    assert summarize(local.frame, local.table) == summarize(local.frame) == empty
+def test_no_labels_no_clusters():
+    import pyarrow as pa
+
+    from pipelines.frames import LocalFrame
+
+    local = LocalScope(None).survivors(LocalFrame(pa.table({"node": pa.array([], pa.string()),
+                                                            "root": pa.array([], pa.string())})))
+    assert local.num_rows == 0
+    assert summarize(local) == summarize(None) == {"clusters": 0, "members": 0, "removed": 0, "largest": 0,
+                                                   "size_histogram": {}}

@@ -12,7 +12,6 @@ import numpy as np
 import pytest
 from PIL import Image, ImageFile
 
-from vision_prep import decode
 from vision_prep.decode import REASONS, DecodedInfo, ImageRejected, decode_image
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
-from pyspark.sql import functions as F
 
 from benchmarks.dedup_corpus import make_corpus
 from pipelines.config import DedupConfig
 from pipelines.schema import RECORD_DDL, record, text_part
 from pipelines.stages.dedup_exact import ExactDedup
 from pipelines.stages.dedup_near import NearDedup
+from tests.conftest import cluster_rows, run_context
 
 pytestmark = pytest.mark.spark
 
@@ -34,9 +34,9 @@ def records_df(spark, ids, texts, partitions=4):
 def run_dedup(spark, corpus, partitions=4, **cfg):
     d = DedupConfig(**cfg)
     df = records_df(spark, corpus.ids, corpus.texts, partitions)
-    near = NearDedup(d)
-    out = near.apply(ExactDedup(d).apply(df))
-    return {r["id"]: r["status"] for r in out.select("id", "status").collect()}, near
+    ctx = run_context(spark)
+    out = NearDedup(d).apply(ExactDedup(d).apply(df, ctx), ctx)
+    return {r["id"]: r["status"] for r in out.select("id", "status").collect()}, ctx.report.globals["dedup_near"]
 
 
 def rates(status, corpus):
@@ -88,7 +88,7 @@ def test_survivor_follows_order_by(spark):
     rows = [record(i, "gen", uri, [text_part(t)]) for i, uri, t in
             (("a", "https://z.example/late", text), ("b", "https://a.example/early", variant))]
     df = frame(spark, rows)
-    out = NearDedup(DedupConfig(order_by="uri")).apply(df)
+    out = NearDedup(DedupConfig(order_by="uri")).apply(df, run_context(spark))
     assert dict(out.select("id", "status").collect()) == {"a": "dedup_near:duplicate", "b": "keep"}
 
 
@@ -99,18 +99,18 @@ def test_chained_near_duplicates_form_one_cluster(spark):
     c = words[:380] + ["qqq"] * 20
     texts = {"a": " ".join(words), "b": " ".join(b), "c": " ".join(c)}
     df = frame(spark, [record(i, "gen", i, [text_part(t)]) for i, t in texts.items()])
-    near = NearDedup(DedupConfig(threshold=0.9))
-    out = dict(near.apply(df).select("id", "status").collect())
+    ctx = run_context(spark)
+    out = dict(NearDedup(DedupConfig(threshold=0.9)).apply(df, ctx).select("id", "status").collect())
     assert out == {"a": "keep", "b": "dedup_near:duplicate", "c": "dedup_near:duplicate"}
-    assert {r["root"] for r in near.clusters.collect()} == {"a"}
+    assert {root for _, root, _ in cluster_rows(ctx.report.globals["dedup_near"].clusters)} == {"a"}
 
 
 def test_exact_key_options_in_the_stage(spark):
     rows = [record("1", "g", "u1", [text_part("Offer ends 2024-05-01! Buy now.")]),
             record("2", "g", "u2", [text_part("Offer ends 2025-11-30. Buy now")])]
     df = frame(spark, rows)
-    plain = dict(ExactDedup(DedupConfig()).apply(df).select("id", "status").collect())
-    loose = dict(ExactDedup(DedupConfig(strip_digits=True, strip_punctuation=True)).apply(df)
+    plain = dict(ExactDedup(DedupConfig()).apply(df, run_context(spark)).select("id", "status").collect())
+    loose = dict(ExactDedup(DedupConfig(strip_digits=True, strip_punctuation=True)).apply(df, run_context(spark))
                  .select("id", "status").collect())
     assert plain == {"1": "keep", "2": "keep"}
     assert loose == {"1": "keep", "2": "dedup_exact:duplicate"}
@@ -138,10 +138,12 @@ def test_images_near_duplicates_and_frequent_images(spark, driver_max_rows):
     for i in range(12):  # a logo on twelve pages, next to each page's own picture
         rows.append(record(f"w{i:02d}", "web", f"w{i}", [text_part(f"Page {i} text."), image_part(logo),
                                                          image_part(jpeg(200, 150, seed=100 + i))]))
-    df = Images(ImagesConfig()).apply(frame(spark, rows))
+    ctx = run_context(spark)
+    df = Images(ImagesConfig()).apply(frame(spark, rows), ctx)
     stage = ImageDedup(DedupConfig(image_max_docs=10, driver_max_rows=driver_max_rows))
-    out = {r["id"]: r for r in stage.apply(df).collect()}
-    assert stage.stats["cc_on"] == ("driver" if driver_max_rows else "spark")
+    out = {r["id"]: r for r in stage.apply(df, ctx).collect()}
+    result = ctx.report.globals["dedup_images"]
+    assert result.stats["cc_on"] == ("driver" if driver_max_rows else "spark")
     status = {i: r["status"] for i, r in out.items()}
     assert status["p1"] == "keep" and status["p2"] == "dedup_images:near_duplicate"
     assert status["p3"] == "keep" and status["p4"] == "dedup_images:frequent_image"
@@ -151,10 +153,10 @@ def test_images_near_duplicates_and_frequent_images(spark, driver_max_rows):
         logo_part, own = doc["parts"][1], doc["parts"][2]
         assert logo_part["meta"]["dropped"] == "frequent_image" and logo_part["data"] is None
         assert "dropped" not in own["meta"] and own["data"] is not None
-    assert stage.stats["frequent_clusters"] == 1 and stage.stats["frequent_parts_dropped"] == 13
-    assert stage.stats["images"] == 28 and stage.stats["image_clusters"] == 15
-    assert stage.stats["distinct_images"] == 16
-    clusters = sorted(tuple(r) for r in stage.clusters.collect())
+    assert result.stats["frequent_clusters"] == 1 and result.stats["frequent_parts_dropped"] == 13
+    assert result.stats["images"] == 28 and result.stats["image_clusters"] == 15
+    assert result.stats["distinct_images"] == 16
+    clusters = cluster_rows(result.clusters)
     assert len(clusters) == 2 and sorted(c[2] for c in clusters) == [False, True]
 
 
@@ -184,9 +186,11 @@ def test_video_dedup_on_driver_equals_spark(spark):
     df = frame(spark, [_frame_doc(i, h) for i, h in sorted(base.items())])
 
     def run(rows):
-        stage = VideoDedup(DedupConfig(driver_max_rows=rows))
-        out = {r["id"]: r["status"] for r in stage.apply(df).select("id", "status").collect()}
-        return out, sorted(tuple(r) for r in stage.clusters.collect()), stage.stats
+        ctx = run_context(spark)
+        out = {r["id"]: r["status"] for r in VideoDedup(DedupConfig(driver_max_rows=rows)).apply(df, ctx)
+               .select("id", "status").collect()}
+        result = ctx.report.globals["dedup_video"]
+        return out, cluster_rows(result.clusters), dict(result.stats)
 
     (d_status, d_clusters, d_stats), (s_status, s_clusters, s_stats) = run(1000), run(0)
     assert d_stats.pop("cc_on") == "driver" and s_stats.pop("cc_on") in ("driver", "spark")
@@ -232,10 +236,11 @@ def test_near_dedup_on_driver_equals_spark(spark, corpus, verify):
     statuses, clusters and counts as the Spark joins and rounds."""
     def run(rows):
         d = DedupConfig(verify=verify, driver_max_rows=rows)
-        near = NearDedup(d)
-        out = near.apply(records_df(spark, corpus.ids, corpus.texts))
+        ctx = run_context(spark)
+        out = NearDedup(d).apply(records_df(spark, corpus.ids, corpus.texts), ctx)
         status = {r["id"]: r["status"] for r in out.select("id", "status").collect()}
-        return status, sorted(tuple(r) for r in near.clusters.collect()), dict(near.stats)
+        result = ctx.report.globals["dedup_near"]
+        return status, cluster_rows(result.clusters), dict(result.stats)
 
     (d_status, d_clusters, d_stats), (s_status, s_clusters, s_stats) = run(1_000_000), run(0)
     assert d_stats.pop("cc_on") == "driver" and s_stats.pop("cc_on") == "spark"

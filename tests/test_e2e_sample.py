@@ -129,8 +129,9 @@ def test_report_counts_are_consistent(sample_run):
     out = Path(result.output)
     report = json.loads((out / "report" / "stages.json").read_text())
     stages = report["stages"]
-    assert [s["stage"] for s in stages] == ["ingest", "urlfilter", "pii", "langid", "quality",
-                                            "resolve_images", "video", "images", "dedup_exact", "dedup_near", "dedup_images", "dedup_video"]
+    assert [s["stage"] for s in stages] == ["ingest", "urlfilter", "pii", "langid", "quality", "resolve_images",
+                                            "video", "images", "dedup_exact", "dedup_near", "dedup_images",
+                                            "dedup_video"]
     for prev, cur in zip(stages, stages[1:]):
         assert cur["in"] == prev["kept"]
     for s in stages:

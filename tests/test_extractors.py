@@ -35,7 +35,7 @@ def _sample_records(root, extractor):
 
 @pytest.fixture(scope="module")
 def sample(sample_inputs):
-    from jobs.sample_data import CHROME, _join, plan_pages
+    from jobs.sample.pages import CHROME, _join, plan_pages
 
     root, _ = sample_inputs
     pages, stored, _missing = plan_pages()

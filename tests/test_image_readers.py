@@ -30,7 +30,7 @@ def meta(part):
 def test_img2dataset_tar_pairs_and_missing_image():
     img = jpeg(64, 48)
     data = tar_bytes([
-        ("000000000.jpg", img), ("000000000.txt", "a red square".encode()),
+        ("000000000.jpg", img), ("000000000.txt", b"a red square"),
         ("000000000.json", json.dumps({"url": "http://x/0.jpg", "caption": "ignored"}).encode()),
         ("000000001.png", img), ("000000001.json", json.dumps({"caption": "from json"}).encode()),
         ("000000002.txt", b"caption without image"),
@@ -82,13 +82,13 @@ def test_parquet_pairs_bytes_and_paths(tmp_path):
 
 
 def test_warc_page_keeps_images_in_place_and_image_responses(tmp_path):
-    html = ("<html><body><article><h1>Harbour</h1>"
-            "<p>The old harbour town wakes early, when the fishing boats come back with the catch.</p>"
-            "<figure><img src='/img/boat.jpg' alt='A blue boat'></figure>"
-            "<p>Visitors who arrive by train walk down the steep main street to reach the water.</p>"
-            "<img src='http://cdn.example/missing.png' alt='gone'>"
-            "<p>Most restaurants close between lunch and dinner, so plan your meals early on.</p>"
-            "</article></body></html>").encode()
+    html = (b"<html><body><article><h1>Harbour</h1>"
+            b"<p>The old harbour town wakes early, when the fishing boats come back with the catch.</p>"
+            b"<figure><img src='/img/boat.jpg' alt='A blue boat'></figure>"
+            b"<p>Visitors who arrive by train walk down the steep main street to reach the water.</p>"
+            b"<img src='http://cdn.example/missing.png' alt='gone'>"
+            b"<p>Most restaurants close between lunch and dinner, so plan your meals early on.</p>"
+            b"</article></body></html>")
     mirror = tmp_path / "mirror" / "cdn.example"
     mirror.mkdir(parents=True)
     (mirror / "missing.png").write_bytes(b"from-the-mirror")

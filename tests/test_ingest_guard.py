@@ -10,7 +10,7 @@ from PIL import UnidentifiedImageError
 
 from pipelines.faults import InjectedFault
 from pipelines.ingest import guarded, retryable
-from pipelines.s3 import StorageError
+from pipelines.io.s3 import StorageError
 
 
 def _reader(exc: BaseException, n: int = 2):
@@ -19,7 +19,8 @@ def _reader(exc: BaseException, n: int = 2):
     raise exc
 
 
-@pytest.mark.parametrize("exc", [ValueError("bad field"), KeyError("x"), UnicodeDecodeError("utf-8", b"\xff", 0, 1, "x"),
+@pytest.mark.parametrize("exc", [ValueError("bad field"), KeyError("x"),
+                                 UnicodeDecodeError("utf-8", b"\xff", 0, 1, "x"),
                                  gzip.BadGzipFile("Not a gzipped file"), UnidentifiedImageError("?"), EOFError()])
 def test_bytes_problems_become_one_rejection_after_the_records_read(exc, capsys):
     out = list(guarded(_reader(exc), "crawl", "a/b.warc.gz"))

@@ -36,7 +36,7 @@ def test_paragraph_modes():
     clean = [text_part(f"{EN}\n\n{EN}")]
     rec = LangIdProcessor(LangIdConfig(paragraph_mode="record"))(batch(mixed, clean))
     assert rec["reasons"] == [None, None]
-    assert set(k for k in rec["signals"][0] if k.startswith("langid.share.")) == {
+    assert {k for k in rec["signals"][0] if k.startswith("langid.share.")} == {
         "langid.share.eng_Latn", "langid.share.deu_Latn", "langid.share.fra_Latn"}
     assert rec["signals"][1]["langid.share.eng_Latn"] == 1.0
     rej = LangIdProcessor(LangIdConfig(paragraph_mode="reject"))(batch(mixed, clean))

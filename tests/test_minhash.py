@@ -6,8 +6,18 @@ import numpy as np
 import pytest
 
 from benchmarks.dedup_corpus import make_corpus
-from filters.minhash import (MinHashParams, band_keys, candidate_probability, jaccard, shingle_hashes,
-                             signature_similarity, signatures, threshold, token_hashes, tokenize)
+from filters.minhash import (
+    MinHashParams,
+    band_keys,
+    candidate_probability,
+    jaccard,
+    shingle_hashes,
+    signature_similarity,
+    signatures,
+    threshold,
+    token_hashes,
+    tokenize,
+)
 from filters.normalize import exact_key, normalize_text
 
 P = MinHashParams()

@@ -11,24 +11,24 @@ from PIL import Image
 
 from pipelines.config import parse_config
 from pipelines.run import run_pipeline
-from tests.images_util import bad_images, jpeg, odd_but_fine_images, photo
+from tests.images_util import bad_images, jpeg, odd_but_fine_images
 from tests.warcs import warc_record, write_warc
 
 pytestmark = pytest.mark.spark
 
-PAGE = ("<html><body><article><h1>A walk along the harbour</h1>"
-        "<p>The old harbour town wakes early, when the fishing boats come back with the night's catch "
-        "and the market stalls open along the quay for the first customers of the day.</p>"
-        "<img src='/img/boat.jpg' alt='A blue boat'>"
-        "<p>Visitors who arrive by train walk down the steep main street, past bakeries and small "
-        "bookshops, to reach the water before the morning light turns the sea from grey to blue.</p>"
-        "<img src='http://cdn.example/nowhere.png' alt='gone'>"
-        "<p>In the afternoon the wind rises and the sailing school takes its pupils out beyond the "
-        "breakwater, where the waves are higher and the instructors shout advice from a motor boat.</p>"
-        "<p>Most of the restaurants close between lunch and dinner, so anyone hungry at four o'clock "
-        "has to make do with an ice cream from the kiosk next to the lifeboat station. The kiosk "
-        "also sells postcards, maps of the coastal path and tickets for the evening ferry.</p>"
-        "</article></body></html>").encode()
+PAGE = (b"<html><body><article><h1>A walk along the harbour</h1>"
+        b"<p>The old harbour town wakes early, when the fishing boats come back with the night's catch "
+        b"and the market stalls open along the quay for the first customers of the day.</p>"
+        b"<img src='/img/boat.jpg' alt='A blue boat'>"
+        b"<p>Visitors who arrive by train walk down the steep main street, past bakeries and small "
+        b"bookshops, to reach the water before the morning light turns the sea from grey to blue.</p>"
+        b"<img src='http://cdn.example/nowhere.png' alt='gone'>"
+        b"<p>In the afternoon the wind rises and the sailing school takes its pupils out beyond the "
+        b"breakwater, where the waves are higher and the instructors shout advice from a motor boat.</p>"
+        b"<p>Most of the restaurants close between lunch and dinner, so anyone hungry at four o'clock "
+        b"has to make do with an ice cream from the kiosk next to the lifeboat station. The kiosk "
+        b"also sells postcards, maps of the coastal path and tickets for the evening ferry.</p>"
+        b"</article></body></html>")
 
 
 def tar_of(samples):

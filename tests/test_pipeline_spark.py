@@ -7,8 +7,10 @@ from pyspark.sql import functions as F
 
 from pipelines.config import parse_config
 from pipelines.ingest import Ingest
-from pipelines.run import record_stages, run_pipeline
+from pipelines.plan import record_stages
+from pipelines.run import run_pipeline
 from pipelines.stages.dedup_exact import ExactDedup
+from tests.conftest import run_context
 from tests.test_warc_reader import PARAS
 from tests.warcs import html_page, warc_record, write_warc
 
@@ -59,13 +61,15 @@ def inputs(tmp_path_factory):
         warc_record("http://a.example/1", html_page("Harbour", LONG)),
         warc_record("http://a.example/2", html_page("Harbour", LONG)),          # exact copy
         warc_record("http://a.example/3", html_page("Broken", LONG[::-1])),           # corrupted below
-        warc_record("http://a.example/4", html_page("Short", ["This page is much too short to be a useful document for any training run."])),
+        warc_record("http://a.example/4", html_page("Short", [
+            "This page is much too short to be a useful document for any training run."])),
         warc_record("http://a.example/logo.png", b"\x89PNG....", "image/png"),
     ], corrupt={2})
     lines = [json.dumps({"id": f"d{i}", "url": f"http://d.example/{i}", "text": doc_text(i)})
              for i in range(12)]
     lines.insert(3, "{not json")
-    lines.append(json.dumps({"id": "dup", "url": "http://d.example/dup", "text": "  " + doc_text(0).replace(" ", "   ")}))
+    respaced = "  " + doc_text(0).replace(" ", "   ")
+    lines.append(json.dumps({"id": "dup", "url": "http://d.example/dup", "text": respaced}))
     (d / "docs.jsonl").write_text("\n".join(lines) + "\n")
     return d
 
@@ -88,11 +92,17 @@ def statuses(df):
 def test_every_stage_rows_in_equal_kept_plus_rejected(spark, inputs, tmp_path):
     cfg = config(inputs, tmp_path / "out")
     stages = record_stages(cfg) + [ExactDedup(cfg.dedup)]
-    df = None
+    df, ctx = None, run_context(spark)
     for stage in stages:
         before = statuses(df) if df is not None else None
-        df = stage.apply(spark if df is None else df).cache()
+        rows_before = {r["id"]: r.asDict() for r in df.collect()} if df is not None else None
+        df = stage.apply(df, ctx).cache()
         after = statuses(df)
+        if rows_before is not None:
+            # The stage changed nothing it does not declare in `writes`.
+            untouched = [c for c in df.columns if c not in stage.writes]
+            for r in df.collect():
+                assert {c: r[c] for c in untouched} == {c: rows_before[r["id"]][c] for c in untouched}, stage.name
         if before is None:
             rows_in = sum(after.values())
         else:
@@ -122,7 +132,7 @@ def test_each_ingest_task_reads_exactly_one_planned_task(spark, tmp_path):
         (tmp_path / f"d{i}.jsonl").write_text("".join(
             json.dumps({"id": f"{i}-{j}", "text": f"file {i} line {j}"}) + "\n" for j in range(3)))
     cfg = parse_config({"inputs": [{"name": "docs", "format": "jsonl", "path": str(tmp_path / "*.jsonl")}]}, "<t>")
-    df = Ingest(cfg.inputs).apply(spark)
+    df = Ingest(cfg.inputs).apply(None, run_context(spark))
     assert df.rdd.getNumPartitions() == 8
     placed = df.select(F.spark_partition_id().alias("p"), "uri").collect()
     files_per_partition = {}
@@ -134,8 +144,9 @@ def test_each_ingest_task_reads_exactly_one_planned_task(spark, tmp_path):
 
 def test_dedup_survivor_is_lowest_id(spark, inputs, tmp_path):
     cfg = config(inputs, tmp_path / "out")
-    df = Ingest(cfg.inputs).apply(spark)
-    out = ExactDedup(cfg.dedup).apply(df).filter(F.col("uri").isin("http://a.example/1", "http://a.example/2"))
+    ctx = run_context(spark)
+    df = Ingest(cfg.inputs).apply(None, ctx)
+    out = ExactDedup(cfg.dedup).apply(df, ctx).filter(F.col("uri").isin("http://a.example/1", "http://a.example/2"))
     rows = sorted((r["id"], r["status"]) for r in out.collect())
     assert [s for _, s in rows] == ["keep", "dedup_exact:duplicate"]
 
@@ -156,7 +167,7 @@ def test_run_with_corrupt_member_completes_and_reports(spark, inputs, tmp_path):
 
 
 def test_missing_input_is_a_clear_error(spark, tmp_path):
-    from pipelines.storage import InputNotFound
+    from pipelines.io.storage import InputNotFound
 
     cfg = parse_config({"run": {"output": str(tmp_path / "o"), "progress": False},
                         "inputs": [{"name": "x", "format": "jsonl", "path": str(tmp_path / "nope/*.jsonl")}]})
@@ -168,34 +179,36 @@ def test_missing_input_is_a_clear_error(spark, tmp_path):
 def test_ingest_runs_once_per_record(spark, inputs, tmp_path):
     """Image resolution reads the records three times; extraction must still run once."""
     cfg = config(inputs, tmp_path / "out")
-    counter = spark.sparkContext.accumulator(0)
+    ctx = run_context(spark)
+    ctx.records = spark.sparkContext.accumulator(0)
     df = None
-    for stage in record_stages(cfg, counter):
-        df = stage.apply(spark if df is None else df)
+    for stage in record_stages(cfg):
+        df = stage.apply(df, ctx)
     n = df.count()
-    assert counter.value == n > 0
+    assert ctx.records.value == n > 0
 
 
 def test_fused_batch_stages_give_the_same_records(spark, inputs, tmp_path):
     """The text stages run inside ingest's task, the media stages after the join in one
     mapInArrow: same statuses, signals and parts as stage by stage."""
-    from pipelines.stage import BatchStage, FusedBatchStages, fuse
+    from pipelines.stage import BatchRun, fuse
     from pipelines.stages.resolve_images import ResolveImages
 
     cfg = config(inputs, tmp_path / "out")
     stages = record_stages(cfg)
     split = next(i for i, s in enumerate(stages) if isinstance(s, ResolveImages))
     fused = fuse(stages)
-    assert isinstance(fused[0], Ingest) and fused[0].steps == stages[1:split] and len(fused[0].steps) >= 3
+    assert isinstance(fused[0], Ingest) and list(fused[0].hosted) == stages[1:split] and len(fused[0].hosted) >= 3
+    assert fused[0].name == "+".join(s.name for s in stages[:split])
     assert isinstance(fused[1], ResolveImages)
     media = stages[split + 1:]
     assert len(fused) == 3 and [s.name for s in fused][-1] == "+".join(s.name for s in media)
-    assert isinstance(fused[2], FusedBatchStages if len(media) > 1 else BatchStage)
+    assert isinstance(fused[2], BatchRun) and fused[2].stages == media
 
     def rows(stage_list):
-        df = None
+        df, ctx = None, run_context(spark)
         for stage in stage_list:
-            df = stage.apply(spark if df is None else df)
+            df = stage.apply(df, ctx)
         return {r["id"]: (r["status"], sorted(r["signals"].items()) if r["signals"] else None,
                           [(p["kind"], p["text"]) for p in r["parts"]])
                 for r in df.select("id", "status", "signals", "parts").collect()}
@@ -211,9 +224,9 @@ def _records(df):
 
 
 def _stage_by_stage(spark, stages):
-    df = None
+    df, ctx = None, run_context(spark)
     for stage in stages:
-        df = stage.apply(spark if df is None else df)
+        df = stage.apply(df, ctx)
     return _records(df)
 
 
@@ -223,8 +236,7 @@ def test_ingest_and_filter_equals_stage_by_stage(spark, inputs, tmp_path, with_i
     """Text stages inside ingest's task, media stages only on records with media (or, with
     none, no media pass at all), images resolved from a broadcast lookup or by Spark's join:
     the same records as every stage applied in turn (with the join)."""
-    from pipelines.run import ingest_and_filter
-    from pipelines.stage import fuse
+    from pipelines.phases import record_phase
     from tests.images_util import jpeg
 
     d = tmp_path / "in"
@@ -242,7 +254,11 @@ def test_ingest_and_filter_equals_stage_by_stage(spark, inputs, tmp_path, with_i
     cfg.images.resolve_on_driver_bytes = resolve_on_driver_bytes
     stages = record_stages(cfg)
     work = tmp_path / "work"
-    tallies = ingest_and_filter(spark, fuse(stages), str(work / "ingested"), str(work / "filtered"))
+    ctx = run_context(spark)
+    record_phase(stages, ctx, str(work / "ingested"), str(work / "filtered"))
+    tallies = {n: ctx.count(n) for n in ("media_records", "image_resources")}
+    if "images_resolved_on" in ctx.report.notes:
+        tallies["images_resolved_on"] = ctx.report.notes["images_resolved_on"]
     assert not (work / "ingested").exists()
     together = _records(spark.read.parquet(str(work / "filtered")))
     assert together == _stage_by_stage(spark, stages) and len(together) > 10

@@ -1,4 +1,4 @@
-"""filters.quality_rules against datatrove's own filters, on a generated corpus of varied pages.
+"""filters.quality against datatrove's own filters, on a generated corpus of varied pages.
 
 The corpus (benchmarks.bench_quality.make_corpus) is deterministic. For every page and every
 group we compare our keep/drop with GopherQualityFilter(), GopherRepetitionFilter(),
@@ -11,12 +11,22 @@ from __future__ import annotations
 import dataclasses
 import inspect
 import math
+import re
 
 import pytest
 
 from benchmarks.bench_quality import make_corpus
-from filters.quality_rules import (DATATROVE_REASONS, DEFAULT_THRESHOLDS, GROUPS, REASONS,
-                                   Thresholds, c4_filter_text, decide, signals, words)
+from filters.quality import (
+    DATATROVE_REASONS,
+    DEFAULT_THRESHOLDS,
+    GROUPS,
+    REASONS,
+    Thresholds,
+    c4_filter_text,
+    decide,
+    signals,
+    words,
+)
 
 N_DOCS = 2000
 MIN_AGREEMENT = 0.98
@@ -33,8 +43,12 @@ def datatrove_results(corpus):
     """Per group: datatrove's reason or None for every page; plus the chained decision."""
     __import__("spacy")  # datatrove's English word tokenizer; a test dependency, never skipped
     from datatrove.data import Document
-    from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter,
-                                            GopherQualityFilter, GopherRepetitionFilter)
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
 
     filters = {"gopher_quality": GopherQualityFilter(),
                "gopher_repetition": GopherRepetitionFilter(),
@@ -77,7 +91,7 @@ def test_group_agrees_with_datatrove(group, corpus, ours, datatrove_results):
 
 
 def test_corpus_exercises_most_rules(datatrove_results):
-    reasons = {g: set(r for r in rs if r) for g, rs in datatrove_results["groups"].items()}
+    reasons = {g: {r for r in rs if r} for g, rs in datatrove_results["groups"].items()}
     assert len(reasons["gopher_quality"]) >= 8, reasons["gopher_quality"]
     assert len(reasons["gopher_repetition"]) >= 8, reasons["gopher_repetition"]
     assert reasons["c4"] == {"too_few_sentences", "lorem_ipsum", "curly_bracket"}
@@ -115,8 +129,12 @@ def test_word_split_matches_datatrove_tokenizer(corpus):
 
 
 def test_thresholds_mirror_datatrove_defaults():
-    from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter,
-                                            GopherQualityFilter, GopherRepetitionFilter)
+    from datatrove.pipeline.filters import (
+        C4QualityFilter,
+        FineWebQualityFilter,
+        GopherQualityFilter,
+        GopherRepetitionFilter,
+    )
 
     def defaults(cls):
         return {k: p.default for k, p in inspect.signature(cls.__init__).parameters.items()
@@ -285,13 +303,21 @@ def test_copied_character_sets_match_their_sources():
     from datatrove.utils import text as dt_text
     from spacy.pipeline import Sentencizer
 
-    from filters import quality_rules as q
+    from filters import quality as q
+    from filters.quality.charsets import _SENT_PUNCT
+    from filters.scripts import UNSPACED, UNSPACED_CLASS, UNSPACED_RANGES, script_counts
 
     assert q.PUNCTUATION_SET == dt_text.PUNCTUATION_SET
     assert q.TERMINAL_PUNCTUATION == dt_text.TERMINAL_PUNCTUATION
-    assert q._SENT_PUNCT == set(Sentencizer.default_punct_chars)
-    # The fast `re` ranges of unspaced scripts equal the `regex` script classes (sampled).
-    exact = regex.compile(f"[{q._UNSPACED_CLASS}]")
-    for cp in range(0, 0x40000, 3):
+    assert _SENT_PUNCT == set(Sentencizer.default_punct_chars)
+    # The fast `re` ranges of unspaced scripts equal the `regex` script classes, code point by
+    # code point, and every such character is counted as an unspaced script.
+    exact = regex.compile(f"[{UNSPACED_CLASS}]")
+    fast = re.compile(f"[{UNSPACED_RANGES}]")
+    for cp in range(0x40000):
+        if 0xD800 <= cp < 0xE000:
+            continue
         ch = chr(cp)
-        assert bool(exact.match(ch)) == bool(q._UNSPACED_CHAR_RE.match(ch)), hex(cp)
+        assert bool(exact.match(ch)) == bool(fast.match(ch)), hex(cp)
+    for ch in "中かカไລខမབ":
+        assert set(script_counts(ch)) <= UNSPACED, ch

@@ -23,7 +23,7 @@ def test_unknown_stage_is_an_error():
 def test_status_and_drops_in_one_aggregation(spark):
     from collections import Counter
 
-    from pipelines.run import status_and_drops
+    from pipelines.report import status_and_drops
     from pipelines.schema import RECORD_DDL, image_part, record, text_part
 
     def img(dropped=None):
@@ -50,7 +50,7 @@ def test_status_and_drops_in_one_aggregation(spark):
 
 @pytest.mark.spark
 def test_background_action_carries_job_properties_and_raises_on_join(spark):
-    from pipelines.run import Background
+    from pipelines.phases import Background
 
     sc = spark.sparkContext
     sc.setJobDescription("report")

@@ -10,7 +10,8 @@ import pyarrow as pa
 from pipelines.ingest import media_tally
 from pipelines.readers.warc import RESOURCE_STATUS
 from pipelines.schema import image_part, record, records_to_batch, text_part
-from pipelines.stages.resolve_images import _fill, resource_lookup
+from pipelines.stages.resolve_images import fill as _fill
+from pipelines.stages.resolve_images import resource_lookup
 
 
 def test_lookup_keeps_the_lowest_id_per_url_as_the_join_does():
@@ -33,8 +34,10 @@ def test_fill_sets_only_missing_bytes_of_known_sources():
 
 
 def test_media_tally_counts_resource_bytes():
-    rows = [record("r1", "crawl", "http://x/a.jpg", [image_part(b"12345", src="http://x/a.jpg")], status=RESOURCE_STATUS),
-            record("r2", "crawl", "http://x/b.jpg", [image_part(b"123", src="http://x/b.jpg")], status=RESOURCE_STATUS),
+    rows = [record("r1", "crawl", "http://x/a.jpg", [image_part(b"12345", src="http://x/a.jpg")],
+                   status=RESOURCE_STATUS),
+            record("r2", "crawl", "http://x/b.jpg", [image_part(b"123", src="http://x/b.jpg")],
+                   status=RESOURCE_STATUS),
             record("p1", "crawl", "u", [text_part("t"), image_part(None, src="http://x/a.jpg")]),
             record("p2", "crawl", "u", [text_part("t")]),
             record("p3", "crawl", "u", [text_part("t"), image_part(None, src="s")], status="quality:short")]

@@ -11,8 +11,8 @@ import sys
 
 import pytest
 
-from pipelines import storage
-from pipelines.storage import StorageOptions
+from pipelines.io import storage
+from pipelines.io.storage import StorageOptions
 from tests.conftest import ROOT
 from tests.s3_util import FAKE_ENV, Fault, FaultyProxy, moto_server
 

@@ -14,7 +14,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from jobs.cli import bar_lines, main as cli_main
+from jobs.cli import main as cli_main
+from jobs.summary import bar_lines
 from pipelines.report_html import render
 from pipelines.stats import _histogram, dedup_rates
 from tests.conftest import ROOT

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from jobs import spark_entry, submit
+from jobs import packaging, spark_entry, submit
 from tests.cluster_util import standalone_cluster, write_sample_config
 from tests.conftest import ROOT
 
@@ -175,8 +175,8 @@ def test_pack_env_packs_a_virtualenv(tmp_path):
     (venv / "share" / "earlyfuse" / "models").mkdir(parents=True)
     (venv / "share" / "earlyfuse" / "models" / "m.bin").write_bytes(b"model")
 
-    dest = submit.env_archive_path(tmp_path / "stage", venv)
-    secs = submit.pack_env(dest, venv)
+    dest = packaging.env_archive_path(tmp_path / "stage", venv)
+    secs = packaging.pack_env(dest, venv)
     assert dest.is_file() and secs >= 0
     with tarfile.open(dest) as tf:
         names = set(tf.getnames())
@@ -193,9 +193,9 @@ def test_pack_env_packs_a_virtualenv(tmp_path):
     value, prefix = run.stdout.split()
     assert value == "42" and Path(prefix) == unpacked
     # Same environment, same archive name (reused); a new package, a new name.
-    assert submit.env_archive_path(tmp_path / "stage", venv) == dest
+    assert packaging.env_archive_path(tmp_path / "stage", venv) == dest
     (site / "other-2.0.dist-info").mkdir()
-    assert submit.env_archive_path(tmp_path / "stage", venv) != dest
+    assert packaging.env_archive_path(tmp_path / "stage", venv) != dest
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -251,22 +251,22 @@ def test_loopback_masters():
 
 
 def test_code_zip_is_deterministic_and_complete(tmp_path):
-    a = submit.build_code_zip(tmp_path / "a")
+    a = packaging.build_code_zip(tmp_path / "a")
     time.sleep(1.1)  # a later build must not differ by timestamps
-    b = submit.build_code_zip(tmp_path / "b")
+    b = packaging.build_code_zip(tmp_path / "b")
     assert a.read_bytes() == b.read_bytes()
     assert a.name == b.name == f"earlyfuse-code-{hashlib.sha256(a.read_bytes()).hexdigest()[:12]}.zip"
     # Content-addressed: building again into the same folder reuses the file.
-    assert submit.build_code_zip(tmp_path / "a") == a and len(list((tmp_path / "a").iterdir())) == 1
+    assert packaging.build_code_zip(tmp_path / "a") == a and len(list((tmp_path / "a").iterdir())) == 1
 
     # Old zips of other code versions are pruned, the newest kept.
-    for i in range(submit.KEEP_CODE_ZIPS + 3):
+    for i in range(packaging.KEEP_CODE_ZIPS + 3):
         old = tmp_path / "a" / f"earlyfuse-code-old{i:03d}.zip"
         old.write_bytes(b"")
         os.utime(old, (1_000_000 + i, 1_000_000 + i))
-    assert submit.build_code_zip(tmp_path / "a") == a
+    assert packaging.build_code_zip(tmp_path / "a") == a
     left = sorted(p.name for p in (tmp_path / "a").iterdir())
-    assert len(left) == submit.KEEP_CODE_ZIPS and a.name in left and "earlyfuse-code-old000.zip" not in left
+    assert len(left) == packaging.KEEP_CODE_ZIPS and a.name in left and "earlyfuse-code-old000.zip" not in left
 
     with zipfile.ZipFile(a) as zf:
         infos = zf.infolist()
@@ -274,23 +274,25 @@ def test_code_zip_is_deterministic_and_complete(tmp_path):
         assert zf.testzip() is None
     assert {"pipelines/__init__.py", "pipelines/run.py", "filters/__init__.py", "tokenization/__init__.py",
             "vision_prep/__init__.py", "jobs/__init__.py", "jobs/spark_entry.py", "jobs/cli.py"} <= names
-    assert all(i.date_time == submit.ZIP_EPOCH for i in infos)
+    assert all(i.date_time == packaging.ZIP_EPOCH for i in infos)
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
     assert not any(n.startswith(("tests/", "configs/", "benchmarks/")) for n in names)
-    # Every module and package-data file (*.toml, *.txt) of the five packages, nothing else.
+    # Every module and package-data file (*.toml, *.txt, *.json) of the five packages, but
+    # the launcher's sample generator, nothing else.
     expected = set()
-    for pkg in submit.PACKAGES:
+    for pkg in packaging.PACKAGES:
         for path in (ROOT / pkg).rglob("*"):
-            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".toml", ".txt") \
-                    and not path.name.startswith("."):
-                expected.add(path.relative_to(ROOT).as_posix())
-    assert names == expected
+            rel = path.relative_to(ROOT).as_posix()
+            if path.is_file() and "__pycache__" not in path.parts and path.suffix in (".py", ".toml", ".txt", ".json") \
+                    and not path.name.startswith(".") and not rel.startswith("jobs/sample/"):
+                expected.add(rel)
+    assert names == expected and not any(n.startswith("jobs/sample/") for n in names)
     with zipfile.ZipFile(a) as zf:
         assert zf.read("pipelines/run.py") == (ROOT / "pipelines" / "run.py").read_bytes()
 
 
 def test_code_zip_includes_package_data(tmp_path, monkeypatch):
-    """Data files inside a package (*.toml, *.txt as in pyproject's package-data) travel too."""
+    """Data files inside a package (*.toml, *.txt, *.json as in pyproject's package-data) travel too."""
     pkg = tmp_path / "src" / "pipelines"
     (pkg / "sub").mkdir(parents=True)
     (pkg / "__init__.py").write_text("")
@@ -300,14 +302,14 @@ def test_code_zip_includes_package_data(tmp_path, monkeypatch):
     (pkg / "notes.md").write_text("not shipped\n")
     (pkg / "__pycache__").mkdir()
     (pkg / "__pycache__" / "x.cpython-311.pyc").write_bytes(b"\0")
-    real = submit.importlib.util.find_spec
+    real = packaging.importlib.util.find_spec
 
     class Spec:
         submodule_search_locations = [str(pkg)]
 
-    monkeypatch.setattr(submit.importlib.util, "find_spec",
+    monkeypatch.setattr(packaging.importlib.util, "find_spec",
                         lambda name, *a: Spec() if name == "pipelines" else real(name, *a))
-    z = submit.build_code_zip(tmp_path / "stage")
+    z = packaging.build_code_zip(tmp_path / "stage")
     with zipfile.ZipFile(z) as zf:
         names = set(zf.namelist())
     assert {"pipelines/__init__.py", "pipelines/sub/words.txt", "pipelines/defaults.toml"} <= names
@@ -452,7 +454,7 @@ def test_sample_on_standalone_cluster_matches_local_mode(tmp_path):
     """The sample config submitted to a standalone master + worker (2 cores), with its
     executor JVM killed mid-job, writes the same shards, byte for byte, as `earlyfuse run`
     on local[2]."""
-    from jobs.sample_data import generate_sample_inputs
+    from jobs.sample import generate_sample_inputs
 
     inputs = tmp_path / "inputs"
     generate_sample_inputs(inputs)

@@ -277,7 +277,7 @@ def test_fast_draft_never_goes_below_what_the_plan_needs():
         data = jpeg(Image.new("RGB", (w, h), (10, 200, 30)), exif=exif)
         seen = {}
 
-        def need(width, height):
+        def need(width, height, seen=seen):
             seen["size"] = (width, height)
             return draft_size(plan(height, width))
 

@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from tests.videos_util import make_empty_video, make_video, read_counter
-from vision_prep import video
-from vision_prep.video import (
-    Cue, VideoRejected, frame_hash, frame_hashes, hamming, parse_subtitles, probe,
-    sample_frames, target_times,
-)
+from vision_prep import video, video_decode
+from vision_prep.hashes import dhash as frame_hash
+from vision_prep.hashes import hamming
+from vision_prep.subtitles import Cue, parse_subtitles
+from vision_prep.video import VideoRejected, probe, sample_frames, target_times
 
 
 @pytest.fixture(scope="module")
@@ -123,8 +123,8 @@ def test_exact_mode_skips_frames_nothing_depends_on(videos, monkeypatch):
     # One GOP of 120 frames: everything must be decoded up to the last target, except the
     # non-reference B-frames that answer no target.
     decoded = []
-    original = video._decode
-    monkeypatch.setattr(video, "_decode", lambda s, p: _count(original, decoded, s, p))
+    original = video_decode._decode
+    monkeypatch.setattr(video_decode, "_decode", lambda s, p: _count(original, decoded, s, p))
     path = videos["onegop.mp4"]
     _, frames = sample_frames(path, fps=1)
     assert counters(frames) == [0, 24, 48, 72, 96]
@@ -153,10 +153,10 @@ def test_variable_frame_rate_uses_timestamps(videos):
 def test_exact_mode_seeks_over_gaps_without_decoding_twice(videos, monkeypatch, name):
     # long.mp4 seeks by its index; long.ts has none and seeks by the keyframe spacing seen.
     seeks, decoded = [], []
-    original_seek, original_decode = video._Seeker.seek, video._decode
-    monkeypatch.setattr(video._Seeker, "seek",
+    original_seek, original_decode = video_decode._Seeker.seek, video_decode._decode
+    monkeypatch.setattr(video_decode._Seeker, "seek",
                         lambda self, *a: seeks.append(a) or original_seek(self, *a))
-    monkeypatch.setattr(video, "_decode", lambda s, p: _count(original_decode, decoded, s, p))
+    monkeypatch.setattr(video_decode, "_decode", lambda s, p: _count(original_decode, decoded, s, p))
     path = videos[name]
     info, frames = sample_frames(path, fps=1, max_frames=5)
     start = frames[0].target - 2.0
@@ -204,8 +204,8 @@ def test_keyframe_mode_returns_each_keyframe_once(videos):
 def test_keyframe_mode_picks_the_keyframe_at_or_before_each_target(videos, monkeypatch, name):
     # Keyframes every second; targets at the centres of three equal segments.
     decoded = []
-    original = video._decode
-    monkeypatch.setattr(video, "_decode", lambda s, p: _count(original, decoded, s, p))
+    original = video_decode._decode
+    monkeypatch.setattr(video_decode, "_decode", lambda s, p: _count(original, decoded, s, p))
     info, frames = sample_frames(videos[name], fps=1, max_frames=3, mode="keyframe")
     assert len(decoded) == 3  # the keyframes returned, and nothing else
     fps = round(info.fps)
@@ -432,8 +432,7 @@ def test_frame_hash_survives_reencoding_and_rescaling():
 
 def test_frame_hashes_of_sampled_frames(videos):
     _, frames = sample_frames(videos["h264.mp4"], fps=1)
-    hashes = frame_hashes(frames)
-    assert hashes == [frame_hash(f.image) for f in frames]
+    hashes = [frame_hash(f.image) for f in frames]
     assert len(set(hashes)) > 1
 
 

@@ -47,7 +47,8 @@ def test_non_html_and_errors_are_rejected_with_reasons(tmp_path):
                     "text/html; charset=utf-8"),
     ])
     recs = read(p)
-    assert [r["status"] for r in recs] == ["ingest:image_resource", "ingest:not_html", "ingest:http_status", "ingest:no_text", "keep"]
+    assert [r["status"] for r in recs] == ["ingest:image_resource", "ingest:not_html", "ingest:http_status",
+                                           "ingest:no_text", "keep"]
     assert recs[0]["parts"][0]["kind"] == "image" and recs[0]["parts"][0]["data"].startswith(b"\x89PNG")
     # declared utf-8 but really latin-1: decoded by the fallback, not mojibake or an error
     assert "harbour" in recs[4]["parts"][0]["text"]

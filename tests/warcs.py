@@ -23,7 +23,7 @@ def warc_record(url: str, body: bytes, content_type: str = "text/html; charset=u
 def html_page(title: str, paragraphs: list[str]) -> bytes:
     body = "".join(f"<p>{p}</p>" for p in paragraphs)
     return (f"<html><head><meta charset='utf-8'><title>{title}</title></head>"
-            f"<body><article><h1>{title}</h1>{body}</article></body></html>").encode("utf-8")
+            f"<body><article><h1>{title}</h1>{body}</article></body></html>").encode()
 
 
 def write_warc(path, records: list[bytes], corrupt: set[int] = frozenset()) -> None:

@@ -1,4 +1,4 @@
-"""Token layout of one image in a Llama-4-style early-fusion stream (DESIGN section 5).
+"""Token layout of one image in a Llama-4-style early-fusion stream (docs/design.md, "Llama 4").
 
 <|image_start|>
   [if rows*cols > 1: per row, its tiles' 144 <|patch|> blocks joined by <|tile_x_separator|>,
@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-PATCH_TOKENS_PER_TILE = 144  # (336 / 14)^2 patches, pixel-shuffled by 0.5 -> 24*24/4
+from vision_prep.llama4 import PATCH_TOKENS_PER_TILE
 
 
 def image_token_count(rows: int, cols: int, per_tile: int = PATCH_TOKENS_PER_TILE) -> int:

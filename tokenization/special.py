@@ -1,7 +1,7 @@
 """The multimodal special tokens and where they sit in a vocabulary.
 
 Llama 4 reserves 2,048 special slots after its 200,000 BPE ranks; the offsets below are its
-ids minus 200,000 (DESIGN section 5). Any base vocabulary gets the same layout appended
+ids minus 200,000 (docs/design.md, "Llama 4"). Any base vocabulary gets the same layout appended
 after its own ranks, so a stream's structure is the same whatever the text tokenizer.
 """
 

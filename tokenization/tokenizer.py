@@ -138,7 +138,8 @@ class HFTokenizer(Tokenizer):
         # The tokenizer matches its added tokens anywhere in the input; splitting such a
         # string's first character off keeps web text that contains one from becoming a
         # control token, and decodes to the same text.
-        self._added_re = re.compile("|".join(re.escape(a) for a in sorted(added, key=len, reverse=True))) if added else None
+        by_length = sorted(added, key=len, reverse=True)
+        self._added_re = re.compile("|".join(re.escape(a) for a in by_length)) if added else None
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
         super().__init__(spec, special, total, base, f"{size}:{digest}")
 

@@ -8,15 +8,15 @@ Pillow's own bomb error still applies on top and maps to the same reason).
 
 from __future__ import annotations
 
-from vision_prep.rejected import Rejected
-
 import functools
 import io
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps, JpegImagePlugin
+
+from vision_prep.rejected import Rejected
 
 MAX_PIXELS = 64_000_000
 

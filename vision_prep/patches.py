@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
-PATCH = 14
+from vision_prep.llama4 import PATCH_SIZE as PATCH
+from vision_prep.llama4 import TILE_SIZE
 
 
 def to_patches(tiles: np.ndarray, patch: int = PATCH) -> np.ndarray:
@@ -24,7 +25,7 @@ def to_patches(tiles: np.ndarray, patch: int = PATCH) -> np.ndarray:
     return np.ascontiguousarray(blocks).reshape(n, g * g, patch * patch * channels)
 
 
-def from_patches(patches: np.ndarray, tile_size: int = 336, patch: int = PATCH) -> np.ndarray:
+def from_patches(patches: np.ndarray, tile_size: int = TILE_SIZE, patch: int = PATCH) -> np.ndarray:
     """Exact inverse of `to_patches`: [n, (T/patch)^2, patch*patch*3] -> [n, 3, T, T]."""
     if tile_size % patch:
         raise ValueError(f"tile_size {tile_size} is not a multiple of patch {patch}")

@@ -9,13 +9,12 @@ tile a global tile (the whole image squashed to tile x tile) comes last.
 
 Mode "exact" is Pillow bilinear on the full decoded image: the reference. Mode "fast" lets the
 JPEG decoder do the first power-of-two reduction (`Image.draft`) and Pillow's `reducing_gap` do
-the rest of any large reduction; its tiles stay within 38 dB PSNR of exact mode's.
+the rest of any large reduction; its tiles stay at or above 38 dB PSNR against exact mode's.
 """
 
 from __future__ import annotations
 
 import io
-
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -24,10 +23,8 @@ import numpy as np
 from PIL import Image
 
 from vision_prep.decode import MAX_PIXELS, DecodedInfo, decode_with_draft
+from vision_prep.llama4 import MAX_TILES, TILE_SIZE, patch_tokens_per_tile
 
-TILE_SIZE = 336
-MAX_TILES = 16
-PATCH = 14
 MODES = ("exact", "fast")
 # Fast mode: box-reduce by the integer part of the scale, then bilinear over the last factor
 # (< 2). 1.0 is Pillow's most aggressive setting; PSNR vs exact stays near 50 dB on photos.
@@ -60,7 +57,7 @@ class TilePlan:
         """Tokens the image takes in a Llama 4 sequence: 14x14 patches, 2x2 pixel shuffle, so
         (tile/28)^2 per tile (144 at 336), plus <|image_start|>, <|image|>, <|image_end|> and
         one tile separator per grid tile: 147 for one tile, 144*(n+1)+n+3 for n > 1."""
-        per_tile = (self.tile_size // (2 * PATCH)) ** 2
+        per_tile = patch_tokens_per_tile(self.tile_size)
         if not self.has_global_tile:
             return per_tile + 3
         return per_tile * (self.grid_tiles + 1) + self.grid_tiles + 3
@@ -206,7 +203,7 @@ def _fast_tiles(src: np.ndarray, p: TilePlan, bgr: bool = False) -> np.ndarray:
 
     OpenCV's bilinear samples 2x2 neighbours without widening the filter when shrinking, so
     a shrink of 2x or more left after the scaled decode is first done by integer area
-    averaging; what remains (under 2x) stays well within the 38 dB PSNR bar of exact mode.
+    averaging; what remains (under 2x) stays well above the 38 dB PSNR bar against exact mode.
     `src` is HxWx3 uint8, RGB or (from OpenCV's decoder) BGR.
     """
     import cv2

@@ -12,5 +12,5 @@ import hashlib
 
 def stable_id(source: str, relpath: str, offset: int) -> str:
     """Same input, same id, on every machine and rerun (paths are relative to the input root)."""
-    h = hashlib.blake2b(f"{source}\0{relpath}\0{offset}".encode("utf-8"), digest_size=12)
+    h = hashlib.blake2b(f"{source}\0{relpath}\0{offset}".encode(), digest_size=12)
     return h.hexdigest()

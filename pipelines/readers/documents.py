@@ -5,9 +5,10 @@ from __future__ import annotations
 import gzip
 import json
 import zlib
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
-from pipelines import storage
+from pipelines.io import storage
 from pipelines.readers import stable_id
 from pipelines.schema import record, text_part
 
@@ -66,9 +67,12 @@ def read_jsonl(f: BinaryIO, source: str, relpath: str, inp) -> Iterator[dict]:
             if not raw.strip():
                 continue
             try:
-                line = raw.decode("utf-8")
+                # A byte-order mark starts each file that was concatenated into this one.
+                line = raw.decode("utf-8-sig")
             except UnicodeDecodeError:
                 yield _reject(source, relpath, line_offset, "invalid_utf8")
+                continue
+            if not line.strip():
                 continue
             try:
                 obj = json.loads(line)
@@ -87,7 +91,7 @@ def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".
 
     try:
         pf = pq.ParquetFile(f)
-    except Exception:
+    except Exception:  # noqa: BLE001 - pyarrow raises assorted errors on bytes that are no Parquet
         yield _reject(source, relpath, 0, "bad_parquet")
         return
     names = pf.schema_arrow.names
@@ -116,7 +120,6 @@ def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".
 
 def _pair(source, relpath, offset, obj, inp, base_dir) -> dict:
     """A Parquet row of image bytes (or a path relative to the file) and a caption."""
-    import os
 
     from pipelines.readers.images import pair_record
 

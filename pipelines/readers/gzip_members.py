@@ -7,7 +7,8 @@ next gzip header, which is what makes one bad record cost one record, not a whol
 from __future__ import annotations
 
 import zlib
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 MAGIC = b"\x1f\x8b\x08"
 CHUNK = 1 << 16

@@ -9,9 +9,10 @@ from __future__ import annotations
 import json
 import os
 import tarfile
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
-from pipelines import storage
+from pipelines.io import storage
 from pipelines.readers import stable_id
 from pipelines.schema import caption_part, image_part, record
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
-from pipelines import storage
+from pipelines.io import storage
 from pipelines.readers import stable_id
 from pipelines.schema import caption_part, record, text_part
 
@@ -42,7 +42,7 @@ def _description(stem: str, max_bytes: int) -> tuple[str | None, str | None]:
 
 def subtitle_parts(stem: str, max_bytes: int) -> tuple[list[dict], int]:
     """Timed cue parts from `<stem>.vtt` or `<stem>.srt`, and how many cues were unreadable."""
-    from vision_prep.video import parse_subtitles
+    from vision_prep.subtitles import parse_subtitles
 
     for ext in ("vtt", "srt"):
         raw = _read_text(f"{stem}.{ext}", max_bytes)

@@ -10,7 +10,8 @@ from __future__ import annotations
 import io
 import os
 import re
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
@@ -98,7 +99,7 @@ def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: i
     html, _ = decode_html(body, charset)
     try:
         parts = html_parts(html, uri, image_root, max_bytes, extractor)
-    except Exception:  # trafilatura raises assorted lxml errors on broken markup, Resiliparse DOM errors
+    except Exception:  # noqa: BLE001 - trafilatura raises assorted lxml errors, Resiliparse DOM errors
         return _reject(source, relpath, offset, uri, "html_parse_error")
     if not parts:
         return _reject(source, relpath, offset, uri, "no_text")
@@ -127,7 +128,7 @@ def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,
                 if rec.rec_type == "response":
                     yield response_to_record(rec, source, relpath, offset, max_bytes, image_root,
                                              extractor)
-        except Exception as e:  # a malformed record inside a good gzip member
+        except Exception as e:  # noqa: BLE001 - a malformed record inside a good gzip member
             # Bytes after a record that was read are noise in its member, not another unit.
             if n == 0 or not isinstance(e, ArchiveLoadFailed):
                 yield _reject(source, relpath, offset, f"{relpath}#{offset}",

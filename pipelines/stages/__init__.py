@@ -1,1 +1,2 @@
-"""The pipeline's stages; each is a small class with one entry point, `apply(df)`."""
+"""The pipeline's stages, one file each; every one is a small class with one entry point,
+`apply(df, ctx)` (pipelines/stage.py, docs/adding-a-stage.md)."""

@@ -20,7 +20,7 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | No
                  ) -> tuple[dict, str | None]:
     """One image or frame part -> (part with meta filled in, drop reason or None)."""
     from vision_prep.decode import ImageRejected, decode_image
-    from vision_prep.phash import phash
+    from vision_prep.hashes import phash
     from vision_prep.tiling import plan
 
     meta = dict(part["meta"] or [])
@@ -87,10 +87,11 @@ class Images(BatchStage):
     name = "images"
     reads = ("parts",)
     writes = ("parts", "status")
+    scope = "media"
 
     def __init__(self, cfg: ImagesConfig, frame_max_tiles: int = 1):
         self.cfg = cfg
         self.frame_max_tiles = frame_max_tiles
 
-    def make_processor(self):
+    def make_processor(self, ctx):
         return ImagesProcessor(self.cfg, self.frame_max_tiles)

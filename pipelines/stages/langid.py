@@ -129,5 +129,5 @@ class LanguageId(BatchStage):
     def __init__(self, cfg: LangIdConfig):
         self.cfg = cfg
 
-    def make_processor(self):
+    def make_processor(self, ctx):
         return LangIdProcessor(self.cfg)

@@ -46,5 +46,5 @@ class PiiMask(BatchStage):
     def __init__(self, cfg: PiiConfig):
         self.cfg = cfg
 
-    def make_processor(self):
+    def make_processor(self, ctx):
         return PiiProcessor(self.cfg)

@@ -6,7 +6,7 @@ rule names the rejection, e.g. `quality:gopher_quality:mean_word_length`.
 
 from __future__ import annotations
 
-from filters.quality_rules import Thresholds, decide, signals
+from filters.quality import Thresholds, decide, signals
 from pipelines.config import QualityConfig
 from pipelines.schema import caption_documents, document_texts
 from pipelines.stage import BatchStage
@@ -42,5 +42,5 @@ class Quality(BatchStage):
     def __init__(self, cfg: QualityConfig):
         self.cfg = cfg
 
-    def make_processor(self):
+    def make_processor(self, ctx):
         return QualityProcessor(self.cfg)

@@ -1,47 +1,78 @@
-"""Resolve `<img>` parts against the image responses of the same WARC set, in Spark SQL.
+"""Resolve `<img>` parts against the image responses of the same WARC set.
 
-Image responses arrive from ingest as rows with status `ingest:image_resource`; pages
-carry image parts with a `src` and no bytes. A join on the URL fills the bytes in; parts
-left without bytes are marked unresolved later by the images stage, never dropped quietly.
+Image responses arrive from ingest as rows with status `ingest:image_resource`; pages carry
+image parts with a `src` and no bytes. The stage fills the bytes in, by whichever way this
+run's data calls for (`prepare`, once ingest has counted the responses): none to find, not
+at all; at most `images.resolve_on_driver_bytes` in all, their bytes broadcast by URL and
+filled in the media stages' Python pass; more, a Spark join on the URL. The same parts
+every way (tested). Parts left without bytes are marked unresolved later by the images
+stage, never dropped quietly.
 """
 
 from __future__ import annotations
 
-from functools import partial
-
-from pyspark.sql import functions as F
-
-from pipelines import checkpoint
 from pipelines.readers.warc import RESOURCE_STATUS
 from pipelines.schema import KEEP
 from pipelines.stage import BatchStage, Stage
 
 
+def resources(df):
+    """(uri, id, data) of the image responses in `df`."""
+    from pyspark.sql import functions as F
+
+    return (df.filter(F.col("status") == RESOURCE_STATUS)
+            .select("uri", "id", F.col("parts")[0]["data"].alias("data")))
+
+
+def resource_lookup(uris: list, ids: list, data: list) -> dict:
+    """Image responses -> {url: bytes of the one with the lowest id}, the copy the join picks
+    (min_by); None stays None, so such a part stays unresolved either way."""
+    best: dict = {}
+    for uri, rid, blob in zip(uris, ids, data):
+        if uri not in best or rid < best[uri][0]:
+            best[uri] = (rid, blob)
+    return {uri: blob for uri, (_, blob) in best.items()}
+
+
 class ResolveImages(Stage):
+    """The join: image responses grouped by URL, the pages' image sources joined to them.
+    The responses come from `ctx.tables["ingested"]` (ingest's records, which the pipeline
+    keeps as Parquet) or, without it, from `df` itself."""
+
     name = "resolve_images"
-    reads = ("parts", "status")
+    reads = ("parts",)
     writes = ("parts",)
+    scope = "media"
 
     def __init__(self, driver_max_bytes: int = 0):
-        # images.resolve_on_driver_bytes: the pipeline (run.ingest_and_filter) takes
-        # ResolveFromLookup instead when a WARC set's image responses are at most this big.
         self.driver_max_bytes = driver_max_bytes
 
-    @staticmethod
-    def resources(df):
-        """(uri, id, data) of the image responses in `df`."""
-        return (df.filter(F.col("status") == RESOURCE_STATUS)
-                .select("uri", "id", F.col("parts")[0]["data"].alias("data")))
+    def prepare(self, ctx) -> Stage | None:
+        n, size = ctx.count("image_resources"), ctx.count("image_resource_bytes")
+        if "ingested" not in ctx.tables:
+            return self  # not planned from ingest's counts (a stage run on its own): join
+        if not n:
+            ctx.report.notes["images_resolved_on"] = None
+            return None
+        if size > self.driver_max_bytes:
+            ctx.report.notes["images_resolved_on"] = "spark"
+            return self
+        table = resources(ctx.tables["ingested"]).toArrow()
+        lookup = ctx.broadcast(resource_lookup(*(table.column(c).to_pylist() for c in ("uri", "id", "data"))))
+        ctx.report.notes["images_resolved_on"] = "driver"
+        return ResolveFromLookup(lookup)
 
-    def apply(self, df, resources_from=None):
-        """`resources_from`: where the image responses are, when `df` holds only the pages
-        (the pipeline passes both from its Parquet checkpoint, which is cheap to read twice)."""
-        if resources_from is None:
+    def apply(self, df, ctx):
+        from pyspark.sql import functions as F
+
+        if "ingested" in ctx.tables:
+            source = ctx.tables["ingested"]
+        else:
             # The join reads the records three times (resources, wanted images, the pages):
             # without this, Spark re-runs ingest, HTML extraction included, for each.
-            df = resources_from = checkpoint.materialize(df, "ingest")
-        resources = (
-            self.resources(resources_from)
+            df = source = ctx.materialize(df, "ingest")
+        found_bytes = (
+            resources(source)
             .select(F.col("uri").alias("src"), F.col("id").alias("_rid"), F.col("data").alias("_rdata"))
             # One copy per URL, the same one on every run.
             .groupBy("src").agg(F.min_by("_rdata", "_rid").alias("_rdata"))
@@ -53,7 +84,7 @@ class ResolveImages(Stage):
             .select("id", "_pos", F.col("_p.meta")["src"].alias("src"))
             .filter(F.col("src").isNotNull())
         )
-        found = (wanted.join(resources, "src")
+        found = (wanted.join(found_bytes, "src")
                  .groupBy("id")
                  .agg(F.map_from_entries(F.collect_list(F.struct("_pos", "_rdata"))).alias("_found")))
         # element_at on a map looks the key up; positions from posexplode are 0-based like i.
@@ -67,17 +98,7 @@ class ResolveImages(Stage):
                   .select(*df.columns)
 
 
-def resource_lookup(uris: list, ids: list, data: list) -> dict:
-    """Image responses -> {url: bytes of the one with the lowest id}, the copy the join picks
-    (min_by); None stays None, so such a part stays unresolved either way."""
-    best: dict = {}
-    for uri, rid, blob in zip(uris, ids, data):
-        if uri not in best or rid < best[uri][0]:
-            best[uri] = (rid, blob)
-    return {uri: blob for uri, (_, blob) in best.items()}
-
-
-def _fill(lookup, batch) -> dict:
+def fill(lookup, batch) -> dict:
     table = lookup.value
     filled = []
     for parts in batch.column("parts").to_pylist():
@@ -95,14 +116,17 @@ def _fill(lookup, batch) -> dict:
 class ResolveFromLookup(BatchStage):
     """ResolveImages when the image responses are few: their bytes by URL, broadcast from
     the driver, fill the pages' parts in the workers' Python pass (fused with the media
-    stages), with no shuffle of pages or image bytes. The same parts as the join (tested)."""
+    stages), with no shuffle of pages or image bytes."""
 
     name = "resolve_images"
-    reads = ("parts", "status")
+    reads = ("parts",)
     writes = ("parts",)
+    scope = "media"
 
     def __init__(self, lookup):
         self.lookup = lookup  # a Spark broadcast of resource_lookup's dict
 
-    def make_processor(self):
-        return partial(_fill, self.lookup)
+    def make_processor(self, ctx):
+        from functools import partial
+
+        return partial(fill, self.lookup)

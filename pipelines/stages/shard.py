@@ -11,17 +11,18 @@ from __future__ import annotations
 import io
 import json
 import math
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 from pyspark.sql import functions as F
 
-from pipelines import storage
 from pipelines.config import ImagesConfig
 from pipelines.faults import maybe_fail
+from pipelines.io import storage
 from pipelines.shards import ShardWriter, Streamed, info_dicts, npy_bytes, npy_header, sample_json
 from pipelines.stage import Stage
+from vision_prep.llama4 import PATCH_SIZE
 
 # Per partition, the infos of its committed shards: written after the partition's last shard.
 COMMITS = "_commits"
@@ -66,8 +67,8 @@ def image_members(images: list[bytes], meta: list[dict], cfg: ImagesConfig) -> d
     t = cfg.tile_size
     if cfg.tile_format == "npy":
         if cfg.layout == "patches":
-            per = (t // 14) ** 2
-            shape, ext = (n_tiles, per, 14 * 14 * 3), "patches.npy"
+            per = (t // PATCH_SIZE) ** 2
+            shape, ext = (n_tiles, per, PATCH_SIZE * PATCH_SIZE * 3), "patches.npy"
         else:
             shape, ext = (n_tiles, 3, t, t), "tiles.npy"
         header = npy_header("|u1", shape)
@@ -142,20 +143,19 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
 
 class WriteShards(Stage):
     name = "shard"
-    reads = ("id", "tokens", "images", "image_meta")
-    writes = ()
+    reads = ("source", "uri", "lang", "lang_score", "signals", "tokens", "images", "image_meta")
+    writes = ()  # the shards themselves; the DataFrame it returns lists them
 
     def __init__(self, out_dir: str, name: str, max_samples: int, max_bytes: int, partitions: int,
-                 images_cfg: ImagesConfig | None = None, storage_opts=None):
-        self.storage_opts = storage_opts
+                 images_cfg: ImagesConfig | None = None):
         self.out_dir, self.shard_name = out_dir, name
         self.max_samples, self.max_bytes, self.partitions = max_samples, max_bytes, partitions
         self.images_cfg = images_cfg or ImagesConfig()
 
-    def apply(self, df):
+    def apply(self, df, ctx):
         """Returns a small DataFrame of shard infos; collecting it runs the write."""
         out_dir, name, icfg = self.out_dir, self.shard_name, self.images_cfg
-        max_samples, max_bytes, opts = self.max_samples, self.max_bytes, self.storage_opts
+        max_samples, max_bytes, opts = self.max_samples, self.max_bytes, ctx.storage_opts
         arranged = (df.repartition(self.partitions, "id")
                     .sortWithinPartitions("id")
                     .withColumn("_partition", F.spark_partition_id()))
@@ -164,3 +164,16 @@ class WriteShards(Stage):
             return write_partition(batches, out_dir, name, max_samples, max_bytes, icfg, opts)
 
         return arranged.mapInArrow(run, SHARD_INFO_DDL)
+
+
+def committed_partitions(shard_dir: str, opts) -> dict[int, list[dict]]:
+    """Shard infos of partitions an earlier attempt finished (their commit records)."""
+    folder = storage.join(shard_dir, COMMITS)
+    done = {}
+    for name in storage.listdir_names(folder, opts):
+        if not name.endswith(".json"):
+            continue
+        infos = json.loads(storage.read_bytes(storage.join(folder, name), opts))
+        if all(storage.exists(storage.join(shard_dir, i["name"]), opts) for i in infos):
+            done[int(name.split(".")[0])] = infos
+    return done

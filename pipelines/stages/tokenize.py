@@ -9,12 +9,13 @@ tiles never sit in a DataFrame.
 from __future__ import annotations
 
 import json
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 import pyarrow as pa
 
 from pipelines.stage import Stage
+from vision_prep.llama4 import TILE_SIZE, patch_tokens_per_tile
 
 TOKENS_DDL = ("id string, source string, uri string, lang string, lang_score double, "
               "signals map<string,double>, tokens array<int>, n_tokens int, images array<binary>, image_meta string")
@@ -58,11 +59,12 @@ def _segments(parts: list[dict], sep: str) -> list[tuple[str, object]]:
     return segs
 
 
-def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch:
+def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str, tile_size: int = TILE_SIZE) -> pa.RecordBatch:
     """Arrow batch of records -> Arrow batch of streams; one encode call for all text runs."""
     from tokenization.layout import image_token_array
 
     tok = tokenizer(spec)
+    per_tile = patch_tokens_per_tile(tile_size)
     bos = np.array([tok.bos_id], dtype=np.uint32)
     eos = np.array([tok.eos_id], dtype=np.uint32)
     docs = [_segments(parts, sep) for parts in batch.column("parts").to_pylist()]
@@ -77,7 +79,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch
             else:
                 m = dict(value["meta"])
                 rows, cols = int(m["rows"]), int(m["cols"])
-                arr = image_token_array(rows, cols, tok.special_ids)
+                arr = image_token_array(rows, cols, tok.special_ids, per_tile)
                 doc_images.append(value["data"])
                 doc_meta.append({
                     "kind": value["kind"], "grid": [rows, cols], "n_tiles": int(m["n_tiles"]),
@@ -99,27 +101,31 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str) -> pa.RecordBatch
     np.cumsum(lengths, out=offsets[1:])
     flat = np.concatenate(streams).astype(np.int32) if streams else np.zeros(0, np.int32)
     return pa.RecordBatch.from_arrays(
-        [batch.column("id"), batch.column("source"), batch.column("uri"), batch.column("lang"),
-         batch.column("lang_score"), batch.column("signals"), pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)),
-         pa.array(lengths), pa.array(images, pa.list_(pa.binary())), pa.array(metas, pa.string())],
+        [*(batch.column(c) for c in ("id", "source", "uri", "lang", "lang_score", "signals")),
+         pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)), pa.array(lengths),
+         pa.array(images, pa.list_(pa.binary())), pa.array(metas, pa.string())],
         schema=TOKENS_ARROW,
     )
 
 
 class Tokenize(Stage):
+    """Kept records -> token streams (TOKENS_ARROW): the first stage past the record, so
+    `writes` names the columns of its own output."""
+
     name = "tokenize"
-    reads = ("parts", "lang", "signals")
+    reads = ("source", "uri", "parts", "lang", "lang_score", "signals")
     writes = ("tokens", "n_tokens", "images", "image_meta")
 
-    def __init__(self, spec: str, part_separator: str = "\n\n"):
+    def __init__(self, spec: str, part_separator: str = "\n\n", tile_size: int = TILE_SIZE):
         self.spec = spec
         self.sep = part_separator
+        self.tile_size = tile_size
 
-    def apply(self, df):
-        spec, sep = self.spec, self.sep
+    def apply(self, df, ctx):
+        spec, sep, tile_size = self.spec, self.sep, self.tile_size
 
         def run(batches: Iterator[pa.RecordBatch]):
             for b in batches:
-                yield tokenize_batch(b, spec, sep)
+                yield tokenize_batch(b, spec, sep, tile_size)
 
         return df.mapInArrow(run, TOKENS_DDL)

@@ -53,5 +53,5 @@ class UrlFilter(BatchStage):
     def __init__(self, cfg: UrlFilterConfig):
         self.cfg = cfg
 
-    def make_processor(self):
+    def make_processor(self, ctx):
         return UrlFilterProcessor(self.cfg)

@@ -14,8 +14,8 @@ import os
 import tempfile
 from contextlib import contextmanager
 
-from pipelines import storage
 from pipelines.config import VideoConfig
+from pipelines.io import storage
 from pipelines.stage import BatchStage
 
 
@@ -52,7 +52,8 @@ def local_copy(path: str):
 
 def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str | None, dict]:
     """A document's parts with its video part replaced by frames -> (parts, reason, signals)."""
-    from vision_prep.video import VideoRejected, frame_hash, sample_frames
+    from vision_prep.hashes import dhash
+    from vision_prep.video import VideoRejected, sample_frames
 
     video = next(p for p in parts if p["kind"] == "video")
     meta = dict(video["meta"] or [])
@@ -71,7 +72,7 @@ def expand_video(parts: list[dict], cfg: VideoConfig) -> tuple[list[dict], str |
     cues = [p for p in parts if p["kind"] == "text" and dict(p["meta"] or []).get("role") == "subtitle"]
     timeline = []
     for f in frames:
-        h = frame_hash(f.image)
+        h = dhash(f.image)
         frame = {"kind": "frame", "text": None, "data": _jpeg(f.image, cfg.jpeg_quality),
                  "meta": [("time", f"{f.time:.3f}"), ("target", f"{f.target:.3f}"),
                           ("dhash", f"{h:016x}"), ("keyframe", str(int(f.keyframe))),
@@ -116,10 +117,10 @@ class Video(BatchStage):
     name = "video"
     reads = ("parts",)
     writes = ("parts", "signals", "status")
+    scope = "media"
 
-    def __init__(self, cfg: VideoConfig, storage_opts=None):
+    def __init__(self, cfg: VideoConfig):
         self.cfg = cfg
-        self.storage_opts = storage_opts
 
-    def make_processor(self):
-        return VideoProcessor(self.cfg, self.storage_opts)
+    def make_processor(self, ctx):
+        return VideoProcessor(self.cfg, ctx.storage_opts if ctx is not None else None)

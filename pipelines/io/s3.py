@@ -1,4 +1,4 @@
-"""boto3 plumbing for storage.py: cached clients, retries botocore does not do, safe errors.
+"""boto3 plumbing: cached clients, retries botocore does not do, safe errors.
 
 Nothing here logs or formats credentials: error messages are built from the operation, the
 error code and the server's message, and anything that looks like the process's own
@@ -14,15 +14,16 @@ import random
 import socket
 import threading
 import time
-from typing import TYPE_CHECKING, Any, Callable, TypeVar
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import boto3
 import botocore.exceptions as bex
 import urllib3.exceptions
 from botocore.config import Config
 
-if TYPE_CHECKING:  # storage imports us; the options class lives there
-    from pipelines.storage import StorageOptions
+from pipelines.io.options import StorageError, StorageOptions
+from pipelines.io.paths import split
 
 log = logging.getLogger(__name__)
 
@@ -57,21 +58,12 @@ TRANSIENT_EXCEPTIONS: tuple[type[BaseException], ...] = (
 )
 
 
-class StorageError(OSError):
-    """An S3 operation failed for good. Carries the error code and HTTP status, never secrets."""
-
-    def __init__(self, message: str, code: str = "", status: int = 0):
-        super().__init__(message)
-        self.code = code
-        self.status = status
-
-
 _lock = threading.Lock()
-_clients: dict[tuple[int, "StorageOptions"], Any] = {}
-_sessions: dict[tuple[int, "StorageOptions"], boto3.Session] = {}
+_clients: dict[tuple[int, StorageOptions], Any] = {}
+_sessions: dict[tuple[int, StorageOptions], boto3.Session] = {}
 
 
-def client(opts: "StorageOptions"):
+def client(opts: StorageOptions):
     """One S3 client per process and options (clients are thread-safe; building one is slow).
 
     Keyed by pid too: Spark forks Python workers, and a client's connection pool must not be
@@ -99,7 +91,7 @@ def reset_clients() -> None:
         _sessions.clear()
 
 
-def _region(opts: "StorageOptions", session: boto3.Session) -> str | None:
+def _region(opts: StorageOptions, session: boto3.Session) -> str | None:
     # S3-compatible servers (MinIO, Ceph, moto) sign as us-east-1 unless told otherwise.
     if opts.region:
         return opts.region
@@ -108,7 +100,7 @@ def _region(opts: "StorageOptions", session: boto3.Session) -> str | None:
     return None
 
 
-def _config(opts: "StorageOptions") -> Config:
+def _config(opts: StorageOptions) -> Config:
     s3: dict[str, Any] = {}
     checksums: dict[str, str] = {}
     if opts.endpoint_url:
@@ -127,16 +119,6 @@ def _config(opts: "StorageOptions") -> Config:
         s3=s3 or None,
         **checksums,
     )
-
-
-def split(uri: str) -> tuple[str, str]:
-    """s3://bucket/key -> (bucket, key); the key may be empty."""
-    if not uri.lower().startswith("s3://"):
-        raise ValueError(f"{uri}: not an s3:// URI")
-    bucket, _, key = uri[5:].partition("/")
-    if not bucket:
-        raise ValueError(f"{uri}: no bucket name")
-    return bucket, key
 
 
 def error_code(exc: BaseException) -> str:
@@ -171,7 +153,7 @@ def sleep_backoff(attempt: int) -> None:
     time.sleep(backoff_delay(attempt))
 
 
-def retrying(fn: Callable[[], T], opts: "StorageOptions", what: str = "") -> T:
+def retrying(fn: Callable[[], T], opts: StorageOptions, what: str = "") -> T:
     """Call fn until it succeeds, retrying transient failures up to opts.max_attempts times.
 
     botocore retries requests it could not send or that came back 5xx/throttled; this covers
@@ -182,7 +164,7 @@ def retrying(fn: Callable[[], T], opts: "StorageOptions", what: str = "") -> T:
     for attempt in range(attempts):
         try:
             return fn()
-        except Exception as exc:  # noqa: BLE001 - filtered right below
+        except Exception as exc:
             if not is_transient(exc) or attempt == attempts - 1:
                 raise
             delay = backoff_delay(attempt)
@@ -193,7 +175,7 @@ def retrying(fn: Callable[[], T], opts: "StorageOptions", what: str = "") -> T:
     raise AssertionError("unreachable")
 
 
-def _secrets(opts: "StorageOptions") -> list[str]:
+def _secrets(opts: StorageOptions) -> list[str]:
     session = _sessions.get((os.getpid(), opts))
     try:
         creds = (session or boto3.Session(profile_name=opts.profile or None)).get_credentials()
@@ -205,13 +187,13 @@ def _secrets(opts: "StorageOptions") -> list[str]:
     return [s for s in (frozen.access_key, frozen.secret_key, frozen.token) if s]
 
 
-def scrub(text: str, opts: "StorageOptions") -> str:
+def scrub(text: str, opts: StorageOptions) -> str:
     for secret in _secrets(opts):
         text = text.replace(secret, "***")
     return text
 
 
-def storage_error(uri: str, action: str, exc: BaseException, opts: "StorageOptions") -> StorageError:
+def storage_error(uri: str, action: str, exc: BaseException, opts: StorageOptions) -> StorageError:
     """A StorageError for a failed operation, with a message safe to log."""
     code, status = error_code(exc), error_status(exc)
     if isinstance(exc, bex.ClientError):
@@ -220,3 +202,33 @@ def storage_error(uri: str, action: str, exc: BaseException, opts: "StorageOptio
     else:
         detail = f"{type(exc).__name__}: {exc}"
     return StorageError(scrub(f"{uri}: {action} failed: {detail}", opts), code=code, status=status)
+
+
+def call(uri: str, action: str, opts: StorageOptions, fn: Callable[[], T]) -> T:
+    """Run fn with retries; turn what is left into FileNotFoundError or a scrubbed StorageError.
+
+    `from None`: the original botocore exception's text may quote request details.
+    """
+    try:
+        return retrying(fn, opts, action)
+    except (bex.ClientError, bex.BotoCoreError, *TRANSIENT_EXCEPTIONS) as exc:
+        if error_code(exc) == "NoSuchBucket":
+            raise FileNotFoundError(f"{uri}: no such bucket") from None
+        if is_not_found(exc):
+            raise FileNotFoundError(f"{uri}: no such object") from None
+        raise storage_error(uri, action, exc, opts) from None
+
+
+def raise_error(uri: str, action: str, exc: BaseException, opts: StorageOptions) -> None:
+    if is_not_found(exc):
+        raise FileNotFoundError(f"{uri}: no such object") from None
+    raise storage_error(uri, action, exc, opts) from None
+
+
+def head(uri: str, opts: StorageOptions) -> dict[str, Any] | None:
+    bucket, key = split(uri)
+    c = client(opts)
+    try:
+        return call(uri, "head", opts, lambda: c.head_object(Bucket=bucket, Key=key))
+    except FileNotFoundError:
+        return None

@@ -1,0 +1,3 @@
+from jobs.sample import main
+
+main()

@@ -1,0 +1,27 @@
+"""The run's config: TOML validated into typed sections (sections.py, load.py); the
+reference in docs/config.md is generated from the sections' field documentation
+(reference.py)."""
+
+from __future__ import annotations
+
+from pipelines.config.load import ConfigError, load_config, parse_config
+from pipelines.config.sections import (
+                                       Config,
+                                       DedupConfig,
+                                       ImagesConfig,
+                                       InputConfig,
+                                       LangIdConfig,
+                                       PiiConfig,
+                                       QualityConfig,
+                                       RunConfig,
+                                       SampleConfig,
+                                       ShardConfig,
+                                       StorageConfig,
+                                       TokenizerConfig,
+                                       UrlFilterConfig,
+                                       VideoConfig,
+)
+
+__all__ = ["Config", "ConfigError", "DedupConfig", "ImagesConfig", "InputConfig", "LangIdConfig", "PiiConfig",
+           "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig", "TokenizerConfig",
+           "UrlFilterConfig", "VideoConfig", "load_config", "parse_config"]

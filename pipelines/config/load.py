@@ -1,0 +1,176 @@
+"""TOML -> the typed config: every table maps to a dataclass; unknown keys and wrong types
+raise ConfigError with one line naming the file and the key (the CLI's exit code 2)."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import types
+import typing
+from pathlib import Path
+
+from pipelines.config.sections import Config, DedupConfig, ImagesConfig, InputConfig, LangIdConfig, VideoConfig
+
+
+class ConfigError(ValueError):
+    """A config problem a user fixes by editing the file; the message is one line."""
+
+
+
+def _type_name(tp) -> str:
+    return getattr(tp, "__name__", None) or str(tp).replace("typing.", "")
+
+
+def _check_value(value, tp, where: str, src: str):
+    origin = typing.get_origin(tp)
+    if origin in (typing.Union, types.UnionType):
+        # `float | None`: TOML has no null, so the value is of the other type.
+        (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
+        origin = typing.get_origin(tp)
+    if origin is list:
+        (item_tp,) = typing.get_args(tp)
+        if not isinstance(value, list):
+            raise ConfigError(f"{src}: {where} must be a list, got {type(value).__name__}")
+        return [_check_value(v, item_tp, f"{where}[{i}]", src) for i, v in enumerate(value)]
+    if origin is dict:
+        key_tp, val_tp = typing.get_args(tp)
+        if not isinstance(value, dict):
+            raise ConfigError(f"{src}: {where} must be a table, got {type(value).__name__}")
+        return {str(k): _check_value(v, val_tp, f"{where}.{k}", src) for k, v in value.items()}
+    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if tp is str and isinstance(value, (int, float, bool)) and where.startswith("spark."):
+        return str(value).lower() if isinstance(value, bool) else str(value)
+    if tp in (int, float) and isinstance(value, bool) or not isinstance(value, tp):
+        raise ConfigError(
+            f"{src}: {where} must be {_type_name(tp)}, got {type(value).__name__} {value!r}"
+        )
+    return value
+
+
+def _build(cls, table: dict, where: str, src: str):
+    if not isinstance(table, dict):
+        raise ConfigError(f"{src}: [{where}] must be a table")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls) if f.name != "source_file"]
+    kwargs = {}
+    for key, value in table.items():
+        if key not in names:
+            close = difflib.get_close_matches(key, names, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(names)})"
+            raise ConfigError(f"{src}: unknown key '{where}.{key}'{hint}" if where else
+                              f"{src}: unknown key '{key}'{hint}")
+        tp = hints[key]
+        full = f"{where}.{key}" if where else key
+        if dataclasses.is_dataclass(tp):
+            kwargs[key] = _build(tp, value, full, src)
+        elif typing.get_origin(tp) is list and dataclasses.is_dataclass(typing.get_args(tp)[0]):
+            if not isinstance(value, list):
+                raise ConfigError(f"{src}: {full} must be an array of tables ([[{full}]])")
+            kwargs[key] = [_build(typing.get_args(tp)[0], v, f"{full}[{i}]", src)
+                           for i, v in enumerate(value)]
+        else:
+            kwargs[key] = _check_value(value, tp, full, src)
+    return cls(**kwargs)
+
+
+def _validate(cfg: Config, src: str) -> None:
+    if not cfg.inputs:
+        raise ConfigError(f"{src}: no [[inputs]] given")
+    seen = set()
+    for i, inp in enumerate(cfg.inputs):
+        where = f"inputs[{i}]"
+        if not inp.name:
+            raise ConfigError(f"{src}: {where}.name is required")
+        if inp.name in seen:
+            raise ConfigError(f"{src}: {where}.name '{inp.name}' is used twice")
+        seen.add(inp.name)
+        if inp.format not in InputConfig.FORMATS:
+            raise ConfigError(f"{src}: {where}.format must be one of "
+                              f"{', '.join(InputConfig.FORMATS)}, got {inp.format!r}")
+        if not inp.path:
+            raise ConfigError(f"{src}: {where}.path is required")
+        if inp.extractor not in InputConfig.EXTRACTORS:
+            close = difflib.get_close_matches(inp.extractor.lower(), InputConfig.EXTRACTORS, n=1)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            raise ConfigError(f"{src}: {where}.extractor must be one of "
+                              f"{', '.join(InputConfig.EXTRACTORS)}, got {inp.extractor!r}{hint}")
+    if not 0.0 <= cfg.langid.min_score <= 1.0:
+        raise ConfigError(f"{src}: langid.min_score must be between 0 and 1")
+    if cfg.langid.paragraph_mode not in LangIdConfig.PARAGRAPH_MODES:
+        raise ConfigError(f"{src}: langid.paragraph_mode must be one of "
+                          f"{', '.join(LangIdConfig.PARAGRAPH_MODES)}, got {cfg.langid.paragraph_mode!r}")
+    if not 1 <= cfg.langid.top_k <= 10 or not 0.0 < cfg.langid.min_majority_share <= 1.0:
+        raise ConfigError(f"{src}: langid.top_k must be 1..10 and langid.min_majority_share in (0, 1]")
+    if cfg.shards.max_samples < 1 or cfg.shards.max_bytes < 1024:
+        raise ConfigError(f"{src}: shards.max_samples must be >= 1 and shards.max_bytes >= 1024")
+    if cfg.shards.partitions < 0:
+        raise ConfigError(f"{src}: shards.partitions must be >= 0")
+    if not cfg.shards.name:
+        cfg.shards.name = cfg.run.name
+    if not all(c.isalnum() or c in "-_" for c in cfg.shards.name):
+        raise ConfigError(f"{src}: shards.name may only use letters, digits, '-' and '_'")
+    im = cfg.images
+    for key, allowed in (("mode", ImagesConfig.MODES), ("layout", ImagesConfig.LAYOUTS),
+                         ("tile_format", ImagesConfig.TILE_FORMATS)):
+        if getattr(im, key) not in allowed:
+            raise ConfigError(f"{src}: images.{key} must be one of {', '.join(allowed)}, "
+                              f"got {getattr(im, key)!r}")
+    if im.layout == "patches" and im.tile_format != "npy":
+        raise ConfigError(f"{src}: images.layout = 'patches' is stored as npy; set images.tile_format = 'npy'")
+    if im.tile_size % 14 or im.tile_size < 14:
+        raise ConfigError(f"{src}: images.tile_size must be a multiple of the 14-pixel patch")
+    if not 1 <= im.max_tiles <= 64 or im.max_per_doc < 1 or im.max_pixels < 1:
+        raise ConfigError(f"{src}: images.max_tiles must be 1..64, max_per_doc and max_pixels >= 1")
+    if not 1 <= im.jpeg_quality <= 100:
+        raise ConfigError(f"{src}: images.jpeg_quality must be 1..100")
+    if not 0 <= im.resolve_on_driver_bytes <= 4_000_000_000:
+        raise ConfigError(f"{src}: images.resolve_on_driver_bytes must be 0..4000000000 (0 = always Spark's joins)")
+    v = cfg.video
+    if v.mode not in VideoConfig.MODES:
+        raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
+    if v.fps <= 0 or v.max_frames < 1 or v.frame_max_tiles < 1 or v.max_side < 14 or v.max_pixels < 1:
+        raise ConfigError(f"{src}: video.fps must be > 0, video.max_frames, frame_max_tiles and max_pixels >= 1, "
+                          "video.max_side >= 14")
+    if cfg.dedup.order_by not in ("id", "uri", "source"):
+        raise ConfigError(f"{src}: dedup.order_by must be one of id, uri, source")
+    st = cfg.storage
+    if st.max_attempts < 1 or not 5 <= st.part_size_mb <= 5120:
+        raise ConfigError(f"{src}: storage.max_attempts must be >= 1 and storage.part_size_mb 5..5120 "
+                          f"(S3's multipart limits)")
+    d = cfg.dedup
+    if d.verify not in DedupConfig.VERIFY:
+        raise ConfigError(f"{src}: dedup.verify must be one of {', '.join(DedupConfig.VERIFY)}, got {d.verify!r}")
+    if not (1 <= d.ngram <= 32 and d.bands >= 1 and 1 <= d.rows <= 32 and d.bands * d.rows <= 1024):
+        raise ConfigError(f"{src}: dedup.ngram must be 1..32, dedup.rows 1..32, dedup.bands >= 1 "
+                          f"with bands x rows <= 1024")
+    if not (0.0 < d.threshold <= 1.0 and 0.0 < d.video_min_match <= 1.0):
+        raise ConfigError(f"{src}: dedup.threshold and dedup.video_min_match must be in (0, 1]")
+    if not (0 <= d.image_max_hamming <= 16 and 0 <= d.video_max_hamming <= 32 and d.image_max_docs >= 1):
+        raise ConfigError(f"{src}: dedup.image_max_hamming must be 0..16, dedup.video_max_hamming 0..32, "
+                          f"dedup.image_max_docs >= 1")
+    if not 0 <= d.driver_max_rows <= 50_000_000:
+        raise ConfigError(f"{src}: dedup.driver_max_rows must be 0..50000000 (0 = always in Spark)")
+
+
+def parse_config(data: dict, src: str = "<config>") -> Config:
+    cfg = _build(Config, data, "", src)
+    cfg.source_file = src
+    _validate(cfg, src)
+    return cfg
+
+
+def load_config(path: str | Path) -> Config:
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: config file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read config: {e}") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: invalid TOML: {e}") from None
+    return parse_config(data, str(path))

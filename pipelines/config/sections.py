@@ -1,0 +1,259 @@
+"""The config's sections: one dataclass per TOML table, each field declared with its type,
+default and documentation (`filters.options.opt`); docs/config.md is generated from them."""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from dataclasses import dataclass, field
+
+from filters.options import opt
+from filters.quality import Thresholds
+
+
+@dataclass
+class RunConfig:
+    name: str = opt("earlyfuse", "run name; default shard name")
+    output: str = opt("out/earlyfuse", "output folder (cleared of a previous run's shards, report and rejected rows)")
+    master: str = opt("local[*]", "Spark master (`--master` overrides)")
+    shuffle_partitions: int = opt(8, "`spark.sql.shuffle.partitions`")
+    arrow_batch_size: int = opt(512, "rows per Arrow batch between the JVM and Python")
+    progress: bool = opt(True, "live progress line")
+    work_dir: str = opt("", "Spark's Parquet checkpoints; `\"\"` = `<output>/_work`, or `.earlyfuse-work/<name>-<hash>`"
+                        " for an `s3://` output; on a multi-node cluster a path every node sees")
+    resume: bool = opt(True, "rerunning the same config continues from an interrupted run's checkpoints and committed"
+                       " shards (`--fresh` starts over)")
+    preload_workers: bool = opt(True, "on `local[...]` masters, Python workers fork from a daemon that imported the "
+                                "pipeline's modules once (`pipelines/spark_daemon.py`), instead of each importing "
+                                "them again")
+    quick_jvm: bool = opt(True, "the driver's JVM maps the class archive `make setup` built (`python -m "
+                          "pipelines.jvm`, used only if made by the same java and Spark jars) and compiles with C1 "
+                          "only: a session start takes a third of the CPU; a cluster's executors are untouched; your "
+                          "`spark.driver.extraJavaOptions` come after these")
+
+
+@dataclass
+class StorageConfig:
+    endpoint_url: str = opt("", "S3-compatible endpoint (MinIO, Ceph, R2); `\"\"` = AWS, or "
+                                "`EARLYFUSE_S3_ENDPOINT_URL`")
+    region: str = opt("", "region (`\"\"` = `AWS_REGION` / the profile's)")
+    profile: str = opt("", "AWS profile; credentials come from the usual AWS chain and are never written anywhere")
+    max_attempts: int = opt(8, "attempts per S3 request on throttling, 5xx and dropped connections (exponential "
+                            "backoff)")
+    part_size_mb: int = opt(16, "multipart upload part size (5..5120)")
+
+    def options(self):
+        from pipelines.io.storage import StorageOptions
+
+        env = StorageOptions.from_env()
+        return StorageOptions(endpoint_url=self.endpoint_url or env.endpoint_url,
+                              region=self.region or env.region, profile=self.profile or env.profile,
+                              max_attempts=self.max_attempts, part_size=self.part_size_mb * 1024 * 1024)
+
+
+@dataclass
+class SampleConfig:
+    generate: str = opt("", "folder where the bundled sample inputs are generated when missing")
+
+
+@dataclass
+class InputConfig:
+    name: str = opt("", "source name, recorded in every row and in the ids", shown="required")
+    format: str = opt("", "`warc`, `jsonl` (also `.jsonl.gz`), `parquet`, `webdataset` (img2dataset tars: "
+                      "`jpg`/`png`/`webp` + `txt`/`json`), `images` (a folder of images with "
+                      "`<stem>.txt`/`<stem>.json` captions) or `video` (mp4, webm, mkv, mov with optional "
+                      "`<stem>.txt`/`.json` description and `<stem>.vtt`/`.srt` subtitles)", shown="required")
+    path: str = opt("", "file, folder, glob or `s3://` prefix; files it holds that no reader takes (an `.svg` in an "
+                    "image folder, a caption without its picture, hidden files) are counted in the report's "
+                    "`skipped_files`", shown="required")
+    text_field: str = opt("text", "JSONL/Parquet text field")
+    id_field: str = opt("id", "JSONL/Parquet id field, kept as `source_id` in the part's meta")
+    url_field: str = opt("url", "JSONL/Parquet URL field, becomes `uri`")
+    max_record_bytes: int = opt(20_000_000, "larger records (or decompressed gzip members) are rejected unread")
+    extractor: str = opt("trafilatura", "WARC HTML extractor: `trafilatura` (FineWeb's precision settings) or "
+                         "`resiliparse` (Resiliparse main-content extraction, as DCLM uses; about 15x faster per "
+                         "page; images kept in place the same way; a page with little text reaches the quality rules "
+                         "instead of `ingest:no_text`)")
+    image_field: str = opt("", "Parquet: column of image bytes; rows become image-text pairs (caption from "
+                           "`text_field`)")
+    image_path_field: str = opt("", "Parquet: column of image paths, relative to the Parquet file")
+    image_root: str = opt("", "WARC: `<img>` not in the WARC set is looked up at `<image_root>/<host>/<path>`")
+
+    FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet", "webdataset", "images", "video")
+    EXTRACTORS: typing.ClassVar[tuple[str, ...]] = ("trafilatura", "resiliparse")
+
+
+@dataclass
+class LangIdConfig:
+    enabled: bool = opt(True, "run language ID")
+    model: str = opt("lid176", "embedded preset, or a path to a fastText LID model (NLLB `lid218e`, OpenLID, GlotLID,"
+                     " your own); `__label__en` and `__label__eng_Latn` labels are both read")
+    min_score: float = opt(0.5, "reject below this confidence (`langid:low_score`)")
+    min_score_per_lang: dict[str, float] = opt(factory=dict, doc="per-language overrides, e.g. `{ eng_Latn = 0.65 }`")
+    keep: list[str] = opt(factory=list, doc="keep only these codes (empty: all)")
+    drop: list[str] = opt(factory=list, doc="reject these codes")
+    max_chars: int = opt(2000, "characters of each document that are classified")
+    min_chars: int = opt(20, "fewer letters than this -> `und_Zyyy`")
+    reject_und: bool = opt(True, "reject undetermined documents (`langid:undetermined`); image-text pairs and videos "
+                           "are never rejected for an undeterminable caption")
+    top_k: int = opt(1, "predictions kept in `signals` as `langid.top.<code>`")
+    paragraph_mode: str = opt("off", "mixed documents: `off`; `record` the language shares (`langid.share.<code>`); "
+                              "`reject` (`langid:mixed_language`) when the main language has less than "
+                              "`min_majority_share` of the letters; `majority` keeps only the main language's "
+                              "paragraphs (`langid.dropped_paragraphs`)")
+    min_majority_share: float = opt(0.7, "see `paragraph_mode`")
+    alt_text: bool = opt(True, "identify image alt texts too (`alt_lang` in the image part's meta)")
+
+    PARAGRAPH_MODES: typing.ClassVar[tuple[str, ...]] = ("off", "record", "reject", "majority")
+
+
+@dataclass
+class QualityConfig(Thresholds):
+    enabled: bool = opt(True, "run the quality rules (image-text pairs and videos are not judged by them)")
+
+
+@dataclass
+class UrlFilterConfig:
+    enabled: bool = opt(True, "reject documents whose web URL is blocklisted (`urlfilter:<reason>`)")
+    embedded: bool = opt(True, "datatrove's UT1-derived list (4.5 M domains) and its banned words and subwords")
+    lists: list[str] = opt(factory=list, doc="your plain list files: one domain or URL per line, `#` comments")
+    ut1_root: str = opt("", "a UT1 blacklist folder (`<category>/domains`, `<category>/urls`)")
+    ut1_categories: list[str] = opt(factory=list, doc="UT1 categories to use (empty: all)")
+    substrings: list[str] = opt(factory=list, doc="any URL containing one of these is rejected")
+
+
+@dataclass
+class PiiConfig:
+    enabled: bool = opt(True, "mask email and IP addresses in all text before anything is stored or tokenized")
+    email_replacement: str = opt("<EMAIL>", "replacement for email addresses")
+    ip_replacement: str = opt("<IP>", "replacement for IPv4/IPv6 addresses")
+    only_global_ips: bool = opt(True, "leave private, loopback and reserved addresses as they are")
+
+
+@dataclass
+class ImagesConfig:
+    enabled: bool = opt(True, "decode, filter and tile images")
+    max_pixels: int = opt(64_000_000, "larger images are rejected from their header, never decoded (`too_many_pixels`)")
+    min_bytes: int = opt(0, "smaller files -> `too_few_bytes`")
+    min_side: int = opt(1, "shorter side below -> `too_small`")
+    max_side: int = opt(20_000, "longer side above -> `too_large`")
+    max_aspect_ratio: float = opt(20.0, "long side / short side above -> `aspect_ratio`")
+    max_per_doc: int = opt(48, "images past the cap are dropped and counted (`over_cap`)")
+    tile_size: int = opt(336, "tile side (a multiple of the 14-pixel patch)")
+    max_tiles: int = opt(16, "tiles per image before the global tile (1 for thumbnails)")
+    mode: str = opt("exact", "`exact` or `fast` (JPEG draft decoding)")
+    layout: str = opt("tiles", "`tiles` (`[n, 3, 336, 336]`) or `patches` (`[n, 576, 588]`)")
+    tile_format: str = opt("npy", "`npy`, or `png` / `jpeg` (one member per tile, smaller shards)")
+    jpeg_quality: int = opt(95, "quality of `jpeg` tiles")
+    resolve_on_driver_bytes: int = opt(256_000_000, "a WARC set's image responses of at most this many bytes in all "
+                                       "are broadcast from the driver and fill the pages' `<img>` parts in the media "
+                                       "stages' Python pass; more are joined by URL in Spark (two shuffles of image "
+                                       "bytes); `0` = always the join; the same parts either way (tested)")
+
+    MODES: typing.ClassVar[tuple[str, ...]] = ("exact", "fast")
+    LAYOUTS: typing.ClassVar[tuple[str, ...]] = ("tiles", "patches")
+    TILE_FORMATS: typing.ClassVar[tuple[str, ...]] = ("npy", "png", "jpeg")
+
+
+@dataclass
+class VideoConfig:
+    enabled: bool = opt(True, "sample frames from `video` inputs")
+    fps: float = opt(1.0, "frames sampled per second of video")
+    max_frames: int = opt(48, "cap per video; past it, frames are spread uniformly over the duration")
+    mode: str = opt("exact", "`exact` (seek to the preceding keyframe, decode forward to each time) or `keyframe` "
+                    "(keyframes only: fast, distinct frames, coarser times)")
+    max_side: int = opt(1344, "frames are scaled by FFmpeg while decoding so the longer side is at most this")
+    frame_max_tiles: int = opt(1, "tiles per frame (Llama 4 has no video tokens: a frame is an image)")
+    min_duration: float = opt(0.0, "shorter -> `video:too_short` (seconds)")
+    max_duration: float = opt(4 * 3600.0, "longer -> `video:too_long`")
+    min_side: int = opt(32, "smaller frames -> `video:too_small`")
+    max_pixels: int = opt(64_000_000, "larger frames (width x height from the header) -> `video:too_many_pixels`, "
+                          "before any frame is decoded")
+    max_file_bytes: int = opt(4 * 1024 ** 3, "larger files -> `video:too_large_file`, not opened")
+    threads: int = opt(0, "FFmpeg decoding threads per video (0 = FFmpeg's choice)")
+    jpeg_quality: int = opt(95, "sampled frames are kept as JPEG until tiled")
+
+    MODES: typing.ClassVar[tuple[str, ...]] = ("exact", "keyframe")
+
+
+@dataclass
+class DedupConfig:
+    order_by: str = opt("id", "survivor of every duplicate cluster: lowest `id`, `uri` or `source`, then lowest id")
+    exact: bool = opt(True, "exact dedup on normalised text (and the image hashes of image documents)")
+    strip_punctuation: bool = opt(False, "exact key without punctuation and symbols")
+    strip_digits: bool = opt(False, "exact key without digits (dates, counters, prices)")
+    near: bool = opt(True, "MinHash LSH near-duplicate dedup")
+    ngram: int = opt(5, "words per shingle (characters in unspaced scripts); FineWeb's 5")
+    bands: int = opt(14, "LSH bands; with `rows`, candidates from Jaccard about (1/bands)^(1/rows) = 0.72 up")
+    rows: int = opt(8, "MinHash values per band; bands x rows permutations (112)")
+    seed: int = opt(1, "seed of the permutations")
+    verify: str = opt("jaccard", "candidate check: `jaccard` (exact shingle sets), `signature`, `none`")
+    threshold: float = opt(0.75, "minimum similarity of a verified pair")
+    images: bool = opt(True, "image dedup (needs `images.enabled`)")
+    image_max_hamming: int = opt(4, "perceptual hashes within this many bits are near-duplicates (0..16)")
+    image_max_docs: int = opt(10, "an image cluster in more documents is removed from all of them")
+    video: bool = opt(True, "video dedup by frame-hash sequences")
+    video_max_hamming: int = opt(10, "frames within this many bits match")
+    video_min_match: float = opt(0.8, "share of matching frames that makes two videos duplicates")
+    driver_max_rows: int = opt(1_000_000, "when the kept documents' dedup keys (a row per document, its exact key, "
+                               "its near-dup band keys, its images, its frame hashes) are at most this many rows, one"
+                               " Spark job fetches them and all dedup stages decide on the driver, in stage order, "
+                               "and one join writes the marks back; more, and each stage fetches its own narrow data "
+                               "(candidate edges, image rows, frame-hash sequences) when it is at most this many rows"
+                               " and otherwise takes Spark's joins and connected-component rounds (two jobs per "
+                               "round); `0` = always in Spark; the same statuses and clusters every way (tested); a "
+                               "million rows is about 100-400 MB on the driver for a moment")
+
+    VERIFY: typing.ClassVar[tuple[str, ...]] = ("jaccard", "signature", "none")
+
+
+@dataclass
+class TokenizerConfig:
+    spec: str = opt("tiktoken:cl100k_base", "`tiktoken:cl100k_base` (embedded), `tiktoken:/path`, "
+                    "`llama4:/path/tokenizer.model`, `hf:/path/tokenizer.json`")
+    part_separator: str = opt("\n\n", "joins a document's text parts")
+
+
+@dataclass
+class ShardConfig:
+    name: str = opt("", "shard file prefix (letters, digits, `-`, `_`)", shown="run.name")
+    max_samples: int = opt(10_000, "samples per shard before rolling")
+    max_bytes: int = opt(256 * 1024 * 1024, "bytes per shard before rolling")
+    partitions: int = opt(0, "shard-writing partitions (each rolls its own shards); 0 = ceil(kept / max(max_samples, "
+                          "256)): a full shard per partition, but at least 256 documents a partition, since each task"
+                          " costs about 50 ms beyond its documents; derived from the data alone, so the same "
+                          "documents always give the same shards")
+
+
+@dataclass
+class Config:
+    run: RunConfig = opt(factory=RunConfig, doc="How the job runs: its name, where it writes, the Spark master, "
+                         "checkpoints and resuming.")
+    sample: SampleConfig = opt(factory=SampleConfig, doc="The bundled sample's generated inputs.")
+    storage: StorageConfig = opt(factory=StorageConfig, doc="S3 and S3-compatible stores, through boto3; credentials "
+                                 "come from the usual AWS chain (environment, profile, instance role) and are never "
+                                 "written anywhere.")
+    inputs: list[InputConfig] = opt(factory=list, doc="One `[[inputs]]` table per source; at least one.")
+    urlfilter: UrlFilterConfig = opt(factory=UrlFilterConfig, doc="URL blocklists: datatrove's embedded UT1-derived "
+                                     "list and word lists, plus your own.")
+    pii: PiiConfig = opt(factory=PiiConfig, doc="Email and IP addresses masked in all text, before anything is "
+                         "stored or tokenized.")
+    langid: LangIdConfig = opt(factory=LangIdConfig, doc="Language identification with fastText; FLORES-200-style "
+                               "codes.")
+    quality: QualityConfig = opt(factory=QualityConfig, doc="Gopher quality and repetition, C4 and FineWeb rules; "
+                                 "the defaults are datatrove's.")
+    images: ImagesConfig = opt(factory=ImagesConfig, doc="Decoding limits, filters and Llama-4 tiling.")
+    video: VideoConfig = opt(factory=VideoConfig, doc="Frame sampling with PyAV; a frame is an image of one tile "
+                             "by default.")
+    dedup: DedupConfig = opt(factory=DedupConfig, doc="Exact, near-duplicate (MinHash LSH), image and video "
+                             "deduplication.")
+    tokenizer: TokenizerConfig = opt(factory=TokenizerConfig, doc="The text tokenizer; image tokens follow Llama "
+                                     "4's layout whatever it is.")
+    shards: ShardConfig = opt(factory=ShardConfig, doc="The webdataset shards.")
+    spark: dict[str, str] = opt(factory=dict, doc="Any Spark conf, e.g. `\"spark.driver.memory\" = \"8g\"`.")
+    source_file: str = field(default="", repr=False, metadata={"internal": True})
+
+    def to_dict(self) -> dict:
+        d = dataclasses.asdict(self)
+        d.pop("source_file", None)
+        return d

@@ -1,0 +1,122 @@
+"""The phases of a run, each ending in a checkpoint or an output (docs/design.md, "Phases"):
+records (ingest and the per-record stages) -> `filtered`; global stages (dedup) -> `docs`;
+report and `rejected/`; tokens and shards. Each phase reads the previous one's Parquet, so
+no Spark plan recomputes extraction or language ID.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+
+from pipelines.context import RunContext
+from pipelines.schema import KEEP, MEDIA_KINDS
+from pipelines.stage import Stage, StageContractError, fuse
+
+
+def apply_all(stages: list[Stage], df, ctx: RunContext):
+    for stage in stages:
+        df = stage.apply(df, ctx)
+    return df
+
+
+def split_by_scope(stages: list[Stage]) -> tuple[list[Stage], list[Stage]]:
+    """(stages over every record, stages over records with media), the second all after the
+    first: media stages see what the text stages kept, and nothing else reads their work."""
+    first = [s for s in stages if s.scope != "media"]
+    media = [s for s in stages if s.scope == "media"]
+    if media and stages.index(media[0]) < stages.index(first[-1]):
+        raise StageContractError(f"stage {media[0].name} (media scope) comes before {first[-1].name}: media "
+                                 "stages run last in the record phase")
+    return first, media
+
+
+def record_phase(stages: list[Stage], ctx: RunContext, ingested: str, filtered: str) -> None:
+    """Ingest and the per-record stages -> Parquet at `filtered`.
+
+    The source and the stages over every record run in one Python pass per input file
+    (fused). Without media stages that pass writes `filtered`. Otherwise it writes
+    `ingested` while counting media records and image resources; the media stages then
+    prepare for what was counted and run only on records that hold media, the others are
+    copied by the JVM, and a run without any media renames `ingested` to `filtered`.
+    """
+    from pyspark.sql import functions as F
+
+    first, media = split_by_scope(stages)
+    records = apply_all(fuse(first), None, ctx)
+    if not media:
+        records.write.mode("overwrite").parquet(filtered)
+        return
+    records.write.mode("overwrite").parquet(ingested)
+    if ctx.count("media_records") == 0:
+        shutil.rmtree(filtered, ignore_errors=True)
+        os.replace(ingested, filtered)
+        return
+    df = ctx.spark.read.parquet(ingested)
+    ctx.tables["ingested"] = df
+    has_media = F.coalesce((F.col("status") == KEEP) & F.exists(
+        "parts", lambda p: p["kind"].isin(*MEDIA_KINDS)), F.lit(False))
+    prepared = [p for p in (s.prepare(ctx) for s in media) if p is not None]
+    pages = apply_all(fuse(prepared), df.filter(has_media), ctx)
+    try:
+        pages.unionByName(df.filter(~has_media)).write.mode("overwrite").parquet(filtered)
+    finally:
+        ctx.release()  # broadcasts of up to images.resolve_on_driver_bytes, on driver and workers
+        del ctx.tables["ingested"]
+    shutil.rmtree(ingested, ignore_errors=True)
+
+
+def global_phase(stages, df, ctx: RunContext, docs_path: str, clusters_path: str) -> dict:
+    """The global stages over the filtered documents -> Parquet at `docs_path`; returns the
+    report's block of their family (statistics, clusters summary, the phase's shuffle)."""
+    from pipelines.global_stage import run_global_stages
+    from pipelines.report import global_summary
+    from pipelines.sparkstats import last_stage_id, shuffle_since
+
+    first_stage = last_stage_id(ctx.spark)
+    run_global_stages(stages, df, ctx).write.mode("overwrite").parquet(docs_path)
+    shuffle = shuffle_since(ctx.spark, first_stage)
+    return global_summary(ctx.report, "dedup", clusters_path, shuffle)
+
+
+class Background:
+    """A Spark action on another thread (carrying this thread's job properties); join()
+    waits for it and raises what it raised."""
+
+    def __init__(self, action):
+        from pyspark import InheritableThread
+
+        self.error: BaseException | None = None
+
+        def run():
+            try:
+                action()
+            except BaseException as e:  # noqa: BLE001 - handed to the joining thread
+                self.error = e
+
+        self.thread = InheritableThread(target=run, daemon=True)
+        self.thread.start()
+
+    def join(self, raise_error: bool = True) -> None:
+        self.thread.join()
+        if self.error is not None and raise_error:
+            raise self.error
+
+
+def shard_phase(cfg, docs, ctx: RunContext, shard_dir: str, partitions: int, done: dict) -> list[dict]:
+    """Kept documents -> token streams -> webdataset shards under `shard_dir`; returns the
+    shard infos, those of partitions an earlier attempt committed (`done`) included."""
+    from pyspark.sql import functions as F
+
+    from pipelines.stages.shard import WriteShards
+    from pipelines.stages.tokenize import Tokenize
+
+    kept = docs.filter(F.col("status") == KEEP)
+    if done:
+        # Same documents, same partitioning: a committed partition needs no tokens.
+        kept = kept.filter(~F.expr(f"pmod(hash(id), {partitions})").isin(list(done)))
+    tokens = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator, cfg.images.tile_size).apply(kept, ctx)
+    writer = WriteShards(shard_dir, cfg.shards.name, cfg.shards.max_samples, cfg.shards.max_bytes, partitions,
+                         cfg.images)
+    written = [r.asDict() for r in writer.apply(tokens, ctx).collect()]
+    return sorted(written + [i for infos in done.values() for i in infos], key=lambda d: d["name"])
