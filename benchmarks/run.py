@@ -1,6 +1,7 @@
 """Run the benchmarks and print one table: ours, baseline, ratio (higher is better), target.
 
-    python -m benchmarks.run [--only NAME ...] [--json]
+    python -m benchmarks.run [--only NAME ...] [--json | --markdown]
+    python -m benchmarks.run --load rows.json --markdown    # a saved run, rendered again
 """
 
 from __future__ import annotations
@@ -27,8 +28,14 @@ BENCHMARKS = {
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.run")
     ap.add_argument("--only", nargs="*", choices=sorted(BENCHMARKS), help="run only these")
-    ap.add_argument("--json", action="store_true", help="print rows as JSON")
+    out = ap.add_mutually_exclusive_group()
+    out.add_argument("--json", action="store_true", help="print rows as JSON")
+    out.add_argument("--markdown", action="store_true", help="print the table as Markdown (the README's)")
+    ap.add_argument("--load", metavar="FILE", help="render rows saved with --json instead of running")
     args = ap.parse_args(argv)
+    if args.load:
+        rows = json.loads(open(args.load, encoding="utf-8").read())
+        return _print(rows, args)
     rows = []
     for name in args.only or list(BENCHMARKS):
         print(f"running {name} ...", file=sys.stderr, flush=True)
@@ -39,11 +46,30 @@ def main(argv=None) -> int:
             # A row without a target is a comparison the issue asked to see, not a gate.
             row["pass"] = row["target"] is None or row["ratio"] >= row["target"]
             rows.append(row)
+    return _print(rows, args)
+
+
+def _print(rows: list[dict], args) -> int:
     if args.json:
         print(json.dumps(rows, indent=2))
+    elif args.markdown:
+        print_markdown(rows)
     else:
         print_table(rows)
     return 0
+
+
+def _target(r: dict) -> str:
+    if r["target"] is None:
+        return "(comparison)"
+    return f">= {r['target']}x" + ("" if r["pass"] else " (not met)")
+
+
+def print_markdown(rows: list[dict]) -> None:
+    print("| benchmark | ours | baseline | ratio | target |")
+    print("|---|---|---|---|---|")
+    for r in rows:
+        print(f"| {r['name']} | {r['ours']} | {r['baseline']} | {r['ratio']:.2f}x | {_target(r)} |")
 
 
 def print_table(rows: list[dict]) -> None:

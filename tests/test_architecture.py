@@ -160,3 +160,21 @@ def test_files_a_head_can_hold():
     long = {m: n for m, p in MODULES.items()
             if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_LINES and m not in DATA_MODULES}
     assert long == {}
+
+
+def test_spark_free_modules_load_without_pyspark():
+    """What the layout says is plain Python imports without pyspark: every module of the
+    plain packages, storage, the readers, the record and the shard writer (a fresh
+    interpreter, so nothing else has loaded it)."""
+    import subprocess
+    import sys
+
+    names = [m for m in MODULES if m.split(".")[0] in ("filters", "tokenization", "vision_prep")
+             or m.startswith(("pipelines.io", "pipelines.readers"))
+             or m in ("pipelines.schema", "pipelines.shards", "pipelines.stats", "pipelines.verify")]
+    code = ("import importlib, sys\n"
+            f"for n in {names!r}: importlib.import_module(n)\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] == 'pyspark'))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

@@ -9,7 +9,7 @@ import pytest
 from pipelines.config import parse_config
 from pipelines.plan import global_stages, record_stages
 from pipelines.schema import record, records_to_batch, text_part
-from pipelines.stage import RECORD_COLUMNS, BatchRun, BatchStage, SourceStage, Step, StageContractError, fuse
+from pipelines.stage import RECORD_COLUMNS, BatchRun, BatchStage, SourceStage, StageContractError, Step, fuse
 
 
 class _Stage(BatchStage):
