@@ -76,7 +76,7 @@ from filters.quality.charsets import (
     _PARA_RE,
     _THAI_LAO_RE,
 )
-from filters.quality.decide import _decide_c4
+from filters.quality.decide import _decide_c4, _decide_gq, _decide_gr, decide
 from filters.quality.ngrams import _find_duplicates, _ngram_signals
 from filters.quality.reasons import DUP_NGRAMS, TOP_NGRAMS
 from filters.quality.thresholds import DEFAULT_THRESHOLDS, Thresholds, iso3
@@ -186,11 +186,22 @@ def _text_flags(text: str, lang: str) -> tuple[str, bool, bool, bool]:
 def signals(text: str, lang: str = "eng_Latn", thresholds: Thresholds | None = None
             ) -> dict[str, float]:
     """Every signal of the four groups for one text, in one pass (see module docstring)."""
+    return measure(text, lang, thresholds, stop_at_reject=False)[1]
+
+
+def measure(text: str, lang: str = "eng_Latn", thresholds: Thresholds | None = None,
+            stop_at_reject: bool = True) -> tuple[str | None, dict[str, float]]:
+    """(decision, signals): the groups measured and decided in order; with stop_at_reject,
+    measuring stops at the first group that rejects, as datatrove's chain stops, and the
+    signals are those of the groups that ran. The decision is `decide`'s either way."""
     _trim_caches()
     iso, unspaced, no_term, intl = _text_flags(text, lang)
     t = (thresholds or DEFAULT_THRESHOLDS).resolve(lang, unspaced)
     text_len = len(text)
     nan = math.nan
+
+    def rejects(group: str, rule) -> str | None:
+        return rule(s, t) if stop_at_reject and getattr(t, f"enable_{group}") else None
 
     lines = text.splitlines()
     line_ents = _tokenize_lines(lines)
@@ -226,6 +237,8 @@ def signals(text: str, lang: str = "eng_Latn", thresholds: Thresholds | None = N
         s["gopher_quality.bullet_lines_ratio"] = s["gopher_quality.end_ellipsis_lines_ratio"] = nan
     s["gopher_quality.alpha_words_ratio"] = n_alpha / n_tok if n_tok else nan
     s["gopher_quality.stop_words"] = float(len(stop.intersection(ids))) if stop is not None else nan
+    if reason := rejects("gopher_quality", _decide_gq):
+        return reason, s
 
     # --- Gopher repetition
     if text_len:
@@ -242,18 +255,22 @@ def signals(text: str, lang: str = "eng_Latn", thresholds: Thresholds | None = N
             s[f"gopher_repetition.{k}"] = 0.0
     s.update(_ngram_signals(ids, text_len, TOP_NGRAMS, DUP_NGRAMS,
                             CHARS_PER_WORD_UNSPACED if unspaced else 1.0, 0 if unspaced else 1))
+    if reason := rejects("gopher_repetition", _decide_gr):
+        return reason, s
 
     # --- C4
     kept: list[str] = []
     c4, c4_tok = _c4_lines(lines, line_ents, t, intl, no_term, unspaced, kept)
     s.update(c4)
+    if reason := rejects("c4", _decide_c4):
+        return reason, s
 
     # --- FineWeb, on the text as given and on the text C4 leaves (what FineWeb sees after
     # C4 in a datatrove pipeline)
     _fineweb(s, "fineweb.", text, n_tok_eq, t.fw_short_line_length, no_term)
     _fineweb(s, "fineweb.after_c4.", "\n".join(kept).strip(), c4_tok, t.fw_short_line_length,
              no_term)
-    return s
+    return decide(s, thresholds, lang), s
 
 
 def _fineweb(s: dict, prefix: str, text: str, n_tok: float, short: int, no_term: bool) -> None:

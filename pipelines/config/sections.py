@@ -110,6 +110,9 @@ class LangIdConfig:
 @dataclass
 class QualityConfig(Thresholds):
     enabled: bool = opt(True, "run the quality rules (image-text pairs and videos are not judged by them)")
+    all_signals: bool = opt(False, "measure every group's signals even after a group has rejected the "
+                            "document, so rejected/ shows them all; off, measuring stops at the first "
+                            "failing group, as datatrove's chain does (the decision is the same)")
 
 
 @dataclass

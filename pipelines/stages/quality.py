@@ -1,20 +1,24 @@
-"""Quality stage: Gopher quality and repetition, C4 and FineWeb rules (filters.quality_rules).
+"""Quality stage: Gopher quality and repetition, C4 and FineWeb rules (filters.quality).
 
-All signals are measured in one pass per document and kept in `signals`; the first failing
-rule names the rejection, e.g. `quality:gopher_quality:mean_word_length`.
+The groups are measured in one pass per document, in order, and their signals kept in
+`signals`; the first failing rule names the rejection, e.g.
+`quality:gopher_quality:mean_word_length`. Measuring stops at the first group that rejects,
+as datatrove's chain stops (kept documents carry every signal either way); with
+`quality.all_signals` rejected documents carry every group's signals too.
 """
 
 from __future__ import annotations
 
-from filters.quality import Thresholds, decide, signals
+from filters.quality import measure
 from pipelines.config import QualityConfig
 from pipelines.schema import caption_documents, document_texts
 from pipelines.stage import BatchStage
 
 
 class QualityProcessor:
-    def __init__(self, thresholds: Thresholds):
-        self.t = thresholds
+    def __init__(self, cfg: QualityConfig):
+        self.t = cfg
+        self.all_signals = cfg.all_signals
 
     def __call__(self, batch):
         texts = document_texts(batch)
@@ -27,8 +31,8 @@ class QualityProcessor:
                 sigs.append({"quality.skipped": 1.0})
                 reasons.append(None)
                 continue
-            s = signals(text, lang or "und_Zyyy", self.t)
-            reasons.append(decide(s, self.t, lang or "und_Zyyy"))
+            reason, s = measure(text, lang or "und_Zyyy", self.t, stop_at_reject=not self.all_signals)
+            reasons.append(reason)
             # NaN marks a rule that does not apply (no stop-word list, unspaced script).
             sigs.append({k: float(v) for k, v in s.items() if v == v})
         return {"signals": sigs, "reasons": reasons}
