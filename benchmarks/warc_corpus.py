@@ -5,7 +5,7 @@ site header, nav, article, footer, cookie notice) and given the rest of what a r
 carries around its article: inline CSS and JavaScript, a JSON-LD block, a mega-menu, a
 breadcrumb, a sidebar of related and most-read links, a newsletter form, footer link columns
 and a cookie banner. Article bodies come from the quality benchmark's generator
-(`benchmarks.bench_quality.make_corpus`): English pages of varied quality (good prose, short
+(`benchmarks.quality_corpus.make_corpus`): English pages of varied quality (good prose, short
 pages, lists, repeated lines, spam, lorem ipsum, menus, ...), combinatorial sentences, so no
 two pages share their text and near-duplicate removal would have nothing to do.
 
@@ -132,7 +132,7 @@ def _cookie_banner(rng: random.Random) -> str:
 
 def page_html(i: int, text: str, rng: random.Random) -> tuple[str, str]:
     """(url, html) of page i whose article body is `text` (one <p> per non-empty line)."""
-    from benchmarks.bench_quality import _HEADLINES, _OBJECTS, _SUBJECTS, _VERBS, _cap
+    from benchmarks.quality_corpus import _HEADLINES, _OBJECTS, _SUBJECTS, _VERBS, _cap
     from jobs.sample.pages import CHROME, Page, render_html
 
     chrome = CHROME["eng_Latn"]
@@ -188,7 +188,7 @@ def _page_records(url: str, payload: bytes, when: datetime) -> bytes:
 def make_warc_corpus(n_pages: int = N_PAGES, n_files: int = N_FILES, root: Path | None = None) -> dict:
     """The corpus folder (made once, then reused) and its numbers:
     {"dir", "files", "pages", "warc_bytes", "html_bytes", "text_words"}."""
-    from benchmarks.bench_quality import make_corpus
+    from benchmarks.quality_corpus import make_corpus
 
     root = Path(root) if root else cache_dir(n_pages, n_files)
     info_path = root / "corpus.json"

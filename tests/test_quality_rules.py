@@ -1,6 +1,6 @@
 """filters.quality against datatrove's own filters, on a generated corpus of varied pages.
 
-The corpus (benchmarks.bench_quality.make_corpus) is deterministic. For every page and every
+The corpus (benchmarks.quality_corpus.make_corpus) is deterministic. For every page and every
 group we compare our keep/drop with GopherQualityFilter(), GopherRepetitionFilter(),
 C4QualityFilter() and FineWebQualityFilter() at their defaults, and the whole decision with
 the four chained as a datatrove pipeline runs them (C4 rewrites the text FineWeb then sees).
@@ -15,7 +15,7 @@ import re
 
 import pytest
 
-from benchmarks.bench_quality import make_corpus
+from benchmarks.quality_corpus import make_corpus
 from filters.quality import (
     DATATROVE_REASONS,
     DEFAULT_THRESHOLDS,
