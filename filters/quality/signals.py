@@ -63,7 +63,7 @@ The caches are per process (no locking): use one per thread or process, as Spark
 from __future__ import annotations
 
 import math
-from itertools import chain
+from itertools import chain, repeat
 
 from filters.quality.charsets import (
     _C4_CITATION_RE,
@@ -204,8 +204,10 @@ def measure(text: str, lang: str = "eng_Latn", thresholds: Thresholds | None = N
         return rule(s, t) if stop_at_reject and getattr(t, f"enable_{group}") else None
 
     lines = text.splitlines()
-    line_ents = _tokenize_lines(lines)
-    ents = [e for le in line_ents for e in le]
+    # Every line boundary is whitespace, so the text's chunks are its lines' chunks in
+    # order; the lines' own entries are looked up again only if C4 runs.
+    get = _CHUNKS.get
+    ents = [get(c) or _entry(c) for c in text.split()]
     if ents:
         cols = list(zip(*ents))
         ids = list(chain.from_iterable(cols[0]))
@@ -229,10 +231,11 @@ def measure(text: str, lang: str = "eng_Latn", thresholds: Thresholds | None = N
     s["gopher_quality.ellipsis_ratio"] = ((text.count("...") + text.count("…")) / n_tok
                                           if n_tok else nan)
     if n_lines:
+        # map() of str methods keeps these per-line loops in C.
         s["gopher_quality.bullet_lines_ratio"] = sum(
-            1 for ln in lines if ln.lstrip().startswith(("•", "-"))) / n_lines
+            map(str.startswith, map(str.lstrip, lines), repeat(("•", "-")))) / n_lines
         s["gopher_quality.end_ellipsis_lines_ratio"] = sum(
-            1 for ln in lines if ln.rstrip().endswith(("...", "…"))) / n_lines
+            map(str.endswith, map(str.rstrip, lines), repeat(("...", "…")))) / n_lines
     else:
         s["gopher_quality.bullet_lines_ratio"] = s["gopher_quality.end_ellipsis_lines_ratio"] = nan
     s["gopher_quality.alpha_words_ratio"] = n_alpha / n_tok if n_tok else nan
@@ -260,7 +263,7 @@ def measure(text: str, lang: str = "eng_Latn", thresholds: Thresholds | None = N
 
     # --- C4
     kept: list[str] = []
-    c4, c4_tok = _c4_lines(lines, line_ents, t, intl, no_term, unspaced, kept)
+    c4, c4_tok = _c4_lines(lines, _tokenize_lines(lines), t, intl, no_term, unspaced, kept)
     s.update(c4)
     if reason := rejects("c4", _decide_c4):
         return reason, s
@@ -281,7 +284,7 @@ def _fineweb(s: dict, prefix: str, text: str, n_tok: float, short: int, no_term:
         n_nl = text.count("\n")
         s[prefix + "line_punct_ratio"] = (
             math.nan if no_term
-            else sum(1 for ln in fw_lines if ln.endswith(_FW_STOP_CHARS)) / n_fw)
+            else sum(map(str.endswith, fw_lines, repeat(_FW_STOP_CHARS))) / n_fw)
         s[prefix + "short_line_ratio"] = sum(1 for ln in fw_lines if len(ln) <= short) / n_fw
         s[prefix + "char_dup_ratio"] = _find_duplicates(fw_lines)[1] / (len(text) - n_nl)
         s[prefix + "list_ratio"] = n_nl / n_tok if n_tok else math.nan

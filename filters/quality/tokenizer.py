@@ -12,6 +12,8 @@ import regex
 
 from filters.quality.charsets import _SENT_PUNCT, PUNCTUATION_SET, STOP_WORDS
 from filters.quality.spacy_rules import (
+    _ASCII_INFIX_RE,
+    _ASCII_URL_NO_AT_RE,
     _CURRENCY_LIST,
     _INFIX_RE,
     _PREFIX_RE,
@@ -109,6 +111,12 @@ def _may_url(s: str) -> bool:
     return "." in s and (not s.isascii() or _URL_HINT_RE.search(s) is not None)
 
 
+def _url_match(s: str, fast: bool) -> bool:
+    if fast and s.isascii() and "@" not in s:
+        return _ASCII_URL_NO_AT_RE.match(s) is not None
+    return _URL_RE.match(s) is not None
+
+
 def _may_infix(s: str) -> bool:
     return not s.isascii() or not _INFIX_CHARS.isdisjoint(s)
 
@@ -165,13 +173,14 @@ def _affixes(chunk: str, specials: dict, guarded: bool = True) -> list[str]:
     if string:
         if string in specials:
             tokens.extend(specials[string])
-        elif (not guarded or _may_url(string)) and _URL_RE.match(string):
+        elif (not guarded or _may_url(string)) and _url_match(string, guarded):
             tokens.append(string)
         elif guarded and not _may_infix(string):
             tokens.append(string)
         else:
+            infix_re = _ASCII_INFIX_RE if guarded and string.isascii() else _INFIX_RE
             start = 0
-            for m in _INFIX_RE.finditer(string):
+            for m in infix_re.finditer(string):
                 s, e = m.start(), m.end()
                 if s == 0:
                     continue
@@ -321,8 +330,8 @@ _MAX_VOCAB = 1 << 22
 _STOP_IDS: dict[str, frozenset[int]] = {}
 _ID_TO_TOKEN: list[str] = []
 # Per-token facts: token -> (id, non-symbol, its length if non-symbol, has a letter,
-# unspaced-script, sentence class). Chunks share tokens ("word", "word," and "(word"), so a
-# new chunk is mostly made of known tokens.
+# unspaced-script, sentence class, the entry of a chunk of it alone). Chunks share tokens
+# ("word", "word," and "(word"), so a new chunk is mostly made of known tokens.
 _TOKENS: dict[str, tuple] = {}
 
 
@@ -377,21 +386,27 @@ def _token_info(t: str) -> tuple:
         else:
             alpha, uns = any(c.isalpha() for c in t), _UNSPACED_TOKEN_RE.match(t) is not None
             cls = cls or ("1" if _is_punct(t) else "0")
-        info = _TOKENS[t] = (_token_id(t), int(nonsym), len(t) if nonsym else 0, int(alpha), int(uns), cls)
+        i, nonsym, nonsym_len, alpha, uns = _token_id(t), int(nonsym), len(t) if nonsym else 0, int(alpha), int(uns)
+        # The last item is the cache entry of a chunk that is this token alone (shared).
+        info = _TOKENS[t] = (i, nonsym, nonsym_len, alpha, uns, cls,
+                             ((i,), 1, nonsym, nonsym_len, alpha, cls, uns))
     return info
 
 
 def _entry(chunk: str) -> tuple:
+    get = _TOKENS.get
+    if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()) and chunk not in _SPECIALS:
+        ent = _CHUNKS[chunk] = (get(chunk) or _token_info(chunk))[6]  # the commonest chunk
+        return ent
     toks = _affix_tokens(chunk)
     if len(toks) > 1 and not _PATTERN_PAIRS.isdisjoint(zip(toks, toks[1:])):
         toks = _special_spans(toks)
     if not chunk.isascii() and _UNSPACED_CHAR_RE.search(chunk):
         toks = [w for t in toks for w in (split_words(t) if _UNSPACED_CHAR_RE.search(t) else (t,))]
     if len(toks) == 1:
-        i, nonsym, nonsym_len, alpha, uns, cls = _token_info(toks[0])
-        ent = ((i,), 1, nonsym, nonsym_len, alpha, cls, uns)
+        ent = (get(toks[0]) or _token_info(toks[0]))[6]
     else:
-        ids, nonsym, nonsym_len, alpha, uns, cls = zip(*map(_token_info, toks))
+        ids, nonsym, nonsym_len, alpha, uns, cls, _ = zip(*[get(t) or _token_info(t) for t in toks])
         ent = (ids, len(toks), sum(nonsym), sum(nonsym_len), sum(alpha), "".join(cls), sum(uns))
     _CHUNKS[chunk] = ent
     return ent
