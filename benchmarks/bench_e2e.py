@@ -7,17 +7,17 @@
   session (the session start is measured separately and reported). Baseline:
   benchmarks.plain_pipeline, the same stage functions in one Python process, timed from the
   call of `run_plain` (stage imports and model loads included, interpreter start not). Each
-  side runs in a fresh Python process, one after the other. The row's ratio is plain time /
-  Spark time; the detail says whether both wrote the same documents per source and the same
-  shards (names and sha256).
+  side runs in a fresh Python process, one after the other, RUNS times. The row's ratio is
+  the median over runs of plain time / Spark time, with its range; the detail says whether
+  both wrote the same documents per source and the same shards (names and sha256).
 - scaling (`run_scaling_time`, `run_scaling_memory`): `earlyfuse run` (`python -m jobs.cli
   run CFG --output ... --no-progress --json --master local[2]`) at 1x and 4x, each in a
   fresh process (and so a fresh JVM and Python workers). Time: the pipeline's own total
   (`timings_s.total`, from a started session; the process's wall time is in the detail),
   ratio 4 t(1x) / t(4x), target 4 / 4.4. Memory: the peak, over the run, of the summed RSS
   of the whole process tree (the CLI's Python, the JVM, pyspark's daemon and workers),
-  sampled every 100 ms from /proc; ratio peak(1x) / peak(4x), target 1 / 1.2. One pair of
-  runs serves both rows.
+  sampled every 100 ms from /proc; ratio peak(1x) / peak(4x), target 1 / 1.2. RUNS rounds
+  of the two sizes serve both rows (median and range of the per-round ratios).
 
     python -m benchmarks.bench_e2e [--k 4] [--only vs_plain|scaling]
 """
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -35,9 +36,11 @@ from functools import cache
 from pathlib import Path
 
 from benchmarks import scaled_corpus
+from benchmarks.timing import ratio_row, ratio_text
 
 ROOT = Path(__file__).resolve().parent.parent
 VS_PLAIN_TARGET = 1.5
+RUNS = 3
 TIME_TARGET = round(4 / 4.4, 3)
 MEMORY_TARGET = round(1 / 1.2, 3)
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -264,20 +267,28 @@ def _fmt_phases(timings: dict, keys: list[str]) -> str:
     return ", ".join(f"{k} {timings[k]:.1f}" for k in keys if k in timings)
 
 
-def run_vs_plain(k: int = 4) -> dict:
+def run_vs_plain(k: int = 4, runs: int = RUNS) -> dict:
     root = scaled_corpus.cached(k)
     info = json.loads((root / scaled_corpus.MARKER).read_text())
-    with tempfile.TemporaryDirectory(prefix="earlyfuse-e2e-") as tmp:
-        cfg = scaled_corpus.write_config(root, Path(tmp) / "corpus.toml")
-        load_plain = os.getloadavg()[0]
-        plain = _child(["-m", "benchmarks.plain_pipeline", str(cfg), "--output", f"{tmp}/plain", "--json"])
-        load_spark = os.getloadavg()[0]
-        spark = _child(["-m", "benchmarks.bench_e2e", "spark-side", str(cfg), f"{tmp}/spark"])
-        same = compare_outputs(spark["output"], plain["output"])
+    rounds = []
+    for _ in range(runs):
+        with tempfile.TemporaryDirectory(prefix="earlyfuse-e2e-") as tmp:
+            cfg = scaled_corpus.write_config(root, Path(tmp) / "corpus.toml")
+            load_plain = os.getloadavg()[0]
+            plain = _child(["-m", "benchmarks.plain_pipeline", str(cfg), "--output", f"{tmp}/plain", "--json"])
+            load_spark = os.getloadavg()[0]
+            spark = _child(["-m", "benchmarks.bench_e2e", "spark-side", str(cfg), f"{tmp}/spark"])
+            same = compare_outputs(spark["output"], plain["output"])
+        rounds.append((spark, plain, same, load_spark, load_plain))
+    ratios = ratio_row([p["timings_s"]["total"] for _, p, *_ in rounds], [s["run_s"] for s, *_ in rounds])
+    # The detail describes the round whose ratio is the median.
+    spark, plain, same, load_spark, load_plain = sorted(
+        rounds, key=lambda r: r[1]["timings_s"]["total"] / r[0]["run_s"])[len(rounds) // 2]
+    all_same = all(r[2]["same_ids"] and r[2]["same_shards"] for r in rounds)
     t_spark, t_plain = spark["run_s"], plain["timings_s"]["total"]
     docs = sum(plain["status_counts"].values()) - plain["status_counts"].get("ingest:image_resource", 0)
     kept = "; ".join(f"{s} {a}/{b}" for s, (a, b) in same["kept_per_source"].items())
-    verdict = ("same ids and byte-identical shards" if same["same_ids"] and same["same_shards"] else
+    verdict = (f"same ids and byte-identical shards in all {len(rounds)} runs" if all_same else
                f"DIFFERENT: {same['only_spark']} ids only in Spark's shards, {same['only_plain']} only in "
                f"plain's; {same['identical_shards']} of {same['shards']} shards identical")
     t = plain["timings_s"]
@@ -289,7 +300,10 @@ def run_vs_plain(k: int = 4) -> dict:
            + ", ".join(f"{kind} {v:.1f}" for kind, v in spark["cpu_s"].items())
            + f"), plain {cpu_plain:.1f}, {cpu_spark / cpu_plain:.2f}x; with all {os.cpu_count()} cores "
            f"busy throughout Spark could reach at most {ceiling:.2f}x")
-    detail = (f"corpus {k}x the sample ({info['totals']['pages']} pages + {info['totals']['warc_images']} "
+    detail = (f"{len(rounds)} runs, each side in a fresh process, median (min-max) ratio "
+              f"{ratio_text(ratios)}; Spark {_spread([s['run_s'] for s, *_ in rounds])} s, plain "
+              f"{_spread([p['timings_s']['total'] for _, p, *_ in rounds])} s; the rest is the median run's. "
+              f"Corpus {k}x the sample ({info['totals']['pages']} pages + {info['totals']['warc_images']} "
               f"WARC images, {info['totals']['docs']} docs, {info['totals']['pairs']} pairs, "
               f"{info['totals']['videos']} videos; {docs} documents); all stages incl. exact, near, image "
               f"and video dedup on both sides. Kept per source Spark/plain: {kept}; {verdict}. "
@@ -305,7 +319,7 @@ def run_vs_plain(k: int = 4) -> dict:
     return {"name": f"whole pipeline, Spark local[2] vs the same stages in one process, {k}x sample",
             "ours": f"{t_spark:.1f} s ({docs / t_spark:,.0f} docs/s)",
             "baseline": f"{t_plain:.1f} s ({docs / t_plain:,.0f} docs/s)",
-            "ratio": t_plain / t_spark, "target": VS_PLAIN_TARGET, "detail": detail}
+            **ratios, "target": VS_PLAIN_TARGET, "detail": detail}
 
 
 # --------------------------------------------------------------------------- scaling
@@ -333,13 +347,22 @@ def cli_run(config: Path, output: Path, master: str = "local[2]") -> dict:
 
 
 @cache
-def scaling_measurement(k: int = 4) -> dict:
-    runs = {}
+def scaling_measurement(k: int = 4, runs: int = RUNS) -> list[dict]:
+    """`runs` rounds of {1: run at 1x, k: run at kx}, the sizes interleaved."""
+    rounds = []
     with tempfile.TemporaryDirectory(prefix="earlyfuse-scale-") as tmp:
-        for n in (1, k):
-            cfg = scaled_corpus.write_config(scaled_corpus.cached(n), Path(tmp) / f"k{n}.toml")
-            runs[n] = cli_run(cfg, Path(tmp) / f"out-k{n}")
-    return runs
+        cfgs = {n: scaled_corpus.write_config(scaled_corpus.cached(n), Path(tmp) / f"k{n}.toml") for n in (1, k)}
+        for _ in range(runs):
+            rounds.append({n: cli_run(cfg, Path(tmp) / f"out-k{n}") for n, cfg in cfgs.items()})
+    return rounds
+
+
+def _median_round(rounds: list[dict], key) -> dict:
+    return sorted(rounds, key=key)[len(rounds) // 2]
+
+
+def _spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f})"
 
 
 def _mb(n: int) -> str:
@@ -351,12 +374,16 @@ def _by_kind(by_kind: dict) -> str:
 
 
 def run_scaling_time(k: int = 4) -> dict:
-    runs = scaling_measurement(k)
-    one, big = runs[1], runs[k]
+    rounds = scaling_measurement(k)
+    row = ratio_row([k * r[1]["run_s"] for r in rounds], [r[k]["run_s"] for r in rounds])
+    median = _median_round(rounds, lambda r: r[1]["run_s"] / r[k]["run_s"])
+    one, big = median[1], median[k]
     return {"name": f"whole pipeline scaling, 1x -> {k}x sample: {k} t(1x) / t({k}x)",
             "ours": f"{big['run_s']:.1f} s at {k}x", "baseline": f"{one['run_s']:.1f} s at 1x",
-            "ratio": k * one["run_s"] / big["run_s"], "target": TIME_TARGET,
-            "detail": f"earlyfuse run, local[2], fresh process each; t({k}x)/t(1x) = "
+            **row, "target": TIME_TARGET,
+            "detail": f"earlyfuse run, local[2], fresh process each, {len(rounds)} rounds, median (min-max) ratio "
+                      f"{ratio_text(row)}; t(1x) {_spread([r[1]['run_s'] for r in rounds])} s, t({k}x) "
+                      f"{_spread([r[k]['run_s'] for r in rounds])} s; the median round: t({k}x)/t(1x) = "
                       f"{big['run_s'] / one['run_s']:.2f} (target <= {k * 1.1:.1f}) for "
                       f"{big['totals']['samples']}/{one['totals']['samples']} samples; pipeline total "
                       f"from a started session; whole process {big['wall_s']:.1f} s / {one['wall_s']:.1f} s "
@@ -367,12 +394,15 @@ def run_scaling_time(k: int = 4) -> dict:
 
 
 def run_scaling_memory(k: int = 4) -> dict:
-    runs = scaling_measurement(k)
-    one, big = runs[1], runs[k]
+    rounds = scaling_measurement(k)
+    row = ratio_row([r[1]["peak_rss"] for r in rounds], [r[k]["peak_rss"] for r in rounds])
+    median = _median_round(rounds, lambda r: r[1]["peak_rss"] / r[k]["peak_rss"])
+    one, big = median[1], median[k]
     return {"name": f"whole pipeline peak memory, 1x -> {k}x sample: peak(1x) / peak({k}x)",
             "ours": f"{_mb(big['peak_rss'])} at {k}x", "baseline": f"{_mb(one['peak_rss'])} at 1x",
-            "ratio": one["peak_rss"] / big["peak_rss"], "target": MEMORY_TARGET,
-            "detail": f"peak of the summed RSS of the process tree (CLI python + JVM + pyspark daemon and "
+            **row, "target": MEMORY_TARGET,
+            "detail": f"{len(rounds)} rounds, median (min-max) ratio {ratio_text(row)}; the median round's "
+                      f"peak of the summed RSS of the process tree (CLI python + JVM + pyspark daemon and "
                       f"workers; a page shared by forked workers counts in each of them), every 100 ms "
                       f"({one['samples']} and {big['samples']} samples); peak({k}x)/peak(1x) = "
                       f"{big['peak_rss'] / one['peak_rss']:.2f} (target <= 1.2); at the {k}x peak: "

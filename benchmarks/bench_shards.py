@@ -5,10 +5,10 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
-import time
 
 import numpy as np
 
+from benchmarks.timing import interleaved, rate, ratio_row
 from pipelines.shards import ShardWriter, npy_bytes, sample_json
 
 TARGET = 0.7
@@ -24,7 +24,7 @@ def _samples(n: int, rng: np.random.Generator):
     return out
 
 
-def run(n_samples: int = 20000, per_shard: int = 2000, repeats: int = 3) -> dict:
+def run(n_samples: int = 20000, per_shard: int = 2000) -> dict:
     samples = _samples(n_samples, np.random.default_rng(0))
     total = sum(len(b) for _, files, _ in samples for b in files.values())
     tmp = tempfile.mkdtemp(prefix="earlyfuse-bench-shards-")
@@ -47,22 +47,23 @@ def run(n_samples: int = 20000, per_shard: int = 2000, repeats: int = 3) -> dict
                 f.flush()
                 os.fsync(f.fileno())
 
-    best_ours = best_raw = float("inf")
+    def fresh(fn):
+        def call():
+            for d in ("ours", "raw"):
+                shutil.rmtree(os.path.join(tmp, d), ignore_errors=True)
+            return fn()
+        return call
+
+    infos = []
     try:
-        for _ in range(repeats):
-            shutil.rmtree(os.path.join(tmp, "ours"), ignore_errors=True)
-            shutil.rmtree(os.path.join(tmp, "raw"), ignore_errors=True)
-            t = time.perf_counter()
-            infos = ours()
-            best_ours = min(best_ours, time.perf_counter() - t)
-            t = time.perf_counter()
-            raw()
-            best_raw = min(best_raw, time.perf_counter() - t)
+        times = interleaved({"ours": fresh(lambda: infos.append(ours())), "raw": fresh(raw)})
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    assert sum(i.samples for i in infos) == n_samples
+    assert sum(i.samples for i in infos[-1]) == n_samples
     mb = total / 1e6
+    row = ratio_row(times["raw"], times["ours"])
     return {"name": "shard writer vs raw sequential write",
-            "ours": f"{mb / best_ours:.0f} MB/s", "baseline": f"{mb / best_raw:.0f} MB/s",
-            "ratio": best_raw / best_ours, "target": TARGET,
-            "detail": f"{n_samples} samples, {mb:.0f} MB, {len(infos)} shards, fsync per file in both"}
+            "ours": rate(mb, times["ours"], "MB/s"), "baseline": rate(mb, times["raw"], "MB/s"),
+            **row, "target": TARGET,
+            "detail": f"{n_samples} samples, {mb:.0f} MB, {len(infos[-1])} shards, fsync per file in both; "
+                      f"{row['runs']} interleaved runs after a warm-up, median (min-max)"}

@@ -1,4 +1,6 @@
 """Run the benchmarks and print one table: ours, baseline, ratio (higher is better), target.
+Ratios are medians over interleaved runs, with their range (min-max) where a row has runs;
+a target is met when the median meets it.
 
     python -m benchmarks.run [--only NAME ...] [--json | --markdown]
     python -m benchmarks.run --load rows.json --markdown    # a saved run, rendered again
@@ -11,13 +13,15 @@ import importlib
 import json
 import sys
 
+from benchmarks.timing import ratio_text
+
 # name -> (module, functions); each function returns one row.
 BENCHMARKS = {
     "langid": ("benchmarks.bench_langid", ("run",)),
     "quality": ("benchmarks.bench_quality", ("run",)),
     "tokenize": ("benchmarks.bench_tokenize", ("run",)),
     "shards": ("benchmarks.bench_shards", ("run",)),
-    "tiling": ("benchmarks.bench_tiling", ("run", "run_floor")),
+    "tiling": ("benchmarks.bench_tiling", ("run", "run_fast", "run_floor")),
     "video": ("benchmarks.bench_video", ("run", "run_keyframe")),
     "dedup": ("benchmarks.bench_dedup", ("run_signatures", "run_stage", "run_scaling")),
     "e2e_text": ("benchmarks.bench_e2e_text", ("run", "run_resiliparse")),
@@ -43,7 +47,7 @@ def main(argv=None) -> int:
         mod = importlib.import_module(module)
         for fn in functions:
             row = getattr(mod, fn)()
-            # A row without a target is a comparison the issue asked to see, not a gate.
+            # A row without a target is a comparison to see, not a gate.
             row["pass"] = row["target"] is None or row["ratio"] >= row["target"]
             rows.append(row)
     return _print(rows, args)
@@ -69,12 +73,12 @@ def print_markdown(rows: list[dict]) -> None:
     print("| benchmark | ours | baseline | ratio | target |")
     print("|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['name']} | {r['ours']} | {r['baseline']} | {r['ratio']:.2f}x | {_target(r)} |")
+        print(f"| {r['name']} | {r['ours']} | {r['baseline']} | {ratio_text(r)} | {_target(r)} |")
 
 
 def print_table(rows: list[dict]) -> None:
     header = ("benchmark", "ours", "baseline", "ratio", "target", "")
-    body = [(r["name"], r["ours"], r["baseline"], f"{r['ratio']:.2f}x",
+    body = [(r["name"], r["ours"], r["baseline"], ratio_text(r),
              f">= {r['target']}x" if r["target"] is not None else "-",
              ("ok" if r["pass"] else "BELOW") if r["target"] is not None else "") for r in rows]
     widths = [max(len(str(x[i])) for x in [header, *body]) for i in range(len(header))]
