@@ -29,6 +29,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from benchmarks.timing import rate, ratio_row
+
 TARGET = 10.0
 N_DOCS = 3000
 RUNS = 3
@@ -124,13 +126,10 @@ def measure(runs: int = RUNS) -> dict:
 def run() -> dict:
     m = measure()
     real, gen = m["real"], m["generated"]
-    ours = real["n"] / statistics.median(real["cold_ours"])
-    base = real["n"] / statistics.median(real["cold_base"])
     return {
         "name": "quality rules (Gopher quality+repetition, C4, FineWeb) vs datatrove chained, cold, real text",
-        "ours": f"{ours:,.0f} docs/s", "baseline": f"{base:,.0f} docs/s",
-        "ratio": statistics.median(real["cold_ratio"]), "ratio_min": min(real["cold_ratio"]),
-        "ratio_max": max(real["cold_ratio"]), "runs": len(real["cold_ratio"]), "target": TARGET,
+        "ours": rate(real["n"], real["cold_ours"], "docs/s"), "baseline": rate(real["n"], real["cold_base"], "docs/s"),
+        **ratio_row(real["cold_base"], real["cold_ours"]), "target": TARGET,
         "detail": (f"one core each, fresh processes, {RUNS} per side interleaved, median (min-max) of the "
                    f"ratios; real text ({real['n']} documents of the standard library's and the installed "
                    f"packages' documentation, mean {real['words']:.0f} words, kept {real['kept']:.1%}): "
