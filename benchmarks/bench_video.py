@@ -30,7 +30,9 @@ from __future__ import annotations
 
 import functools
 import os
+import resource
 import shutil
+import statistics
 import subprocess
 import tempfile
 from fractions import Fraction
@@ -163,10 +165,13 @@ def _measure() -> dict:
     keyframes = SECONDS * FPS // GOP
     frames = {"keyframe": keyframes, "pyav_keys": keyframes, "keyframe_floor": keyframes}  # others: 1/s
     counts: dict[str, int] = {}
+    cpu: dict[str, list[float]] = {name: [] for name in ways}
 
     def counted(name, fn):
         def call():
+            before = _cpu_seconds()
             counts[name] = fn(path)
+            cpu[name].append(_cpu_seconds() - before)
         return call
 
     times = interleaved({name: counted(name, fn) for name, fn in ways.items()})
@@ -174,8 +179,16 @@ def _measure() -> dict:
         assert counts[name] == frames.get(name, SECONDS), (name, counts[name])
     baseline = "ffmpeg CLI -vf fps=1 (process start included)" if have_ffmpeg else \
         "PyAV full decode, convert 1 frame/s (no ffmpeg on PATH)"
-    return {"times": times, "frames": {n: frames.get(n, SECONDS) for n in ways}, "baseline_name": baseline,
+    runs = len(times["exact"])  # the warm-up round's CPU is left out, as its time is
+    return {"times": times, "cpu": {n: c[-runs:] for n, c in cpu.items()},
+            "frames": {n: frames.get(n, SECONDS) for n in ways}, "baseline_name": baseline,
             "mb": path.stat().st_size / 1e6}
+
+
+def _cpu_seconds() -> float:
+    """CPU of this process's threads and of finished child processes (ffmpeg)."""
+    own, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + kids.ru_utime + kids.ru_stime
 
 
 def _rate(m: dict, name: str) -> str:
@@ -196,7 +209,20 @@ def _detail(m: dict) -> str:
             f"{_rate(m, 'pyav_keys')}, keyframe packets alone to the decoder (keyframe mode's floor) "
             f"{_rate(m, 'keyframe_floor')}, ffmpeg {_rate(m, 'ffmpeg')}; keyframe mode vs its floor "
             f"{ratio_text(_ratio(m, 'keyframe', 'keyframe_floor'))}, vs ffmpeg "
-            f"{ratio_text(_ratio(m, 'keyframe', 'ffmpeg'))}; ffmpeg: {m['baseline_name']}")
+            f"{ratio_text(_ratio(m, 'keyframe', 'ffmpeg'))}; ffmpeg: {m['baseline_name']}; {_cpu_detail(m)}")
+
+
+def _cpu_detail(m: dict) -> str:
+    """Per core: the keyframe-only decode runs on one core whatever its thread settings
+    (FFmpeg's frame threads do not overlap frames it skips), ours on both, so the wall ratio
+    is bounded by the cores times the CPU ratio."""
+    cpu = {n: [c / m["frames"][n] * 1000 for c in v] for n, v in m["cpu"].items()}
+    per_frame = ", ".join(f"{n} {statistics.median(cpu[n]):.1f}" for n in ("keyframe", "keyframe_floor", "pyav_keys",
+                                                                          "exact", "ffmpeg"))
+    return (f"CPU ms per frame (median): {per_frame}; keyframe mode vs PyAV keyframe-only decode per "
+            f"CPU second {ratio_text(ratio_row(cpu['pyav_keys'], cpu['keyframe']))}, PyAV's cores in use "
+            f"{statistics.median(c / t for c, t in zip(m['cpu']['pyav_keys'], m['times']['pyav_keys'])):.2f}, "
+            f"ours {statistics.median(c / t for c, t in zip(m['cpu']['keyframe'], m['times']['keyframe'])):.2f}")
 
 
 def run() -> dict:

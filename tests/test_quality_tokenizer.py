@@ -10,6 +10,7 @@ English word tokenizer) on real prose.
 
 from __future__ import annotations
 
+import itertools
 import random
 
 import pytest
@@ -17,8 +18,8 @@ import pytest
 from benchmarks.quality_corpus import make_corpus
 from benchmarks.real_text import documents
 from filters.quality import decide, measure, signals, words
-from filters.quality.spacy_rules import _SPECIALS
-from filters.quality.tokenizer import _UNSPACED_CHAR_RE, _affix_tokens, _affixes
+from filters.quality.spacy_rules import _SPECIALS, _SUFFIX_RE, _UNITS
+from filters.quality.tokenizer import _UNSPACED_CHAR_RE, _affix_tokens, _affixes, _ascii_suffix_len
 
 # Pieces random chunks are made of: letters of several scripts, digits, every ASCII
 # punctuation character, the Unicode punctuation, quotes, currency and units spaCy's rules
@@ -61,6 +62,28 @@ def test_guards_never_change_the_rules_answer(chunks):
 def test_shape_shortcuts_give_the_rules_answer(chunks):
     bad = [c for c in chunks if _affix_tokens(c) != _affixes(c, _SPECIALS, guarded=False)]
     assert not bad, bad[:20]
+
+
+def test_ascii_suffix_rule_is_the_regex_on_every_short_string():
+    # Every string of up to four characters over the characters the suffix alternatives and
+    # their lookbehinds are made of, then longer random ones: the leftmost match wins.
+    alphabet = "09aszAMSKkmgh.'$+%/PUC-,(_\"x"
+    strings = ["".join(t) for n in range(1, 5) for t in itertools.product(alphabet, repeat=n)]
+    rng = random.Random(3)
+    strings += ["".join(rng.choice(alphabet) for _ in range(rng.randint(5, 12))) for _ in range(50_000)]
+    # Each alternative that follows a digit (units up to "mbar" and "km/h"), after every
+    # one- and two-character lead, alone and with a character after it.
+    units = [u for u in _UNITS.split("|") if u.isascii()] + ["$", "US$", "C$", "A$", "+", "'s", "'S"]
+    leads = [""] + [*alphabet] + ["".join(t) for t in itertools.product("9a.'", repeat=2)]
+    strings += [lead + u + end for u in units for lead in leads for end in ("", ".", "s", "9")]
+
+    def regex_len(s: str) -> int:
+        m = _SUFFIX_RE.search(s)
+        return m.end() - m.start() if m else 0
+
+    bad = [s for s in strings if _ascii_suffix_len(s) != regex_len(s)]
+    assert not bad, bad[:20]
+    assert sum(map(_ascii_suffix_len, strings)) > 10_000  # the rule did fire, often
 
 
 def test_words_match_spacy_on_real_prose(real_docs):

@@ -21,6 +21,7 @@ from filters.quality.spacy_rules import (
     _QUOTE_LIST,
     _SPECIALS,
     _SUFFIX_RE,
+    _UNITS,
     _URL_RE,
 )
 from filters.scripts import UNSPACED_CLASS, UNSPACED_RANGES
@@ -88,11 +89,7 @@ def _prefix_len(s: str) -> int:
 def _suffix_len(s: str) -> int:
     """Length of the suffix _SUFFIX_RE finds at the end of s (0 for none)."""
     if s.isascii():
-        last = s[-1]
-        if last in _SUFFIX_ONE:
-            return 1
-        if not (last in ".+$%" or (last in "sS" and s[-2:-1] == "'") or not _DIGITS.isdisjoint(s)):
-            return 0
+        return _ascii_suffix_len(s)
     if s[-1] not in ".…":
         # Every suffix but a run of dots is at most 4 characters: search the tail only
         # (lookbehinds still see the characters before it).
@@ -100,6 +97,31 @@ def _suffix_len(s: str) -> int:
     else:
         m = _SUFFIX_RE.search(s)
     return (m.end() - m.start()) if m else 0
+
+
+# The suffix rule's ASCII alternatives that only follow a digit: units, currencies, "+".
+_AFTER_DIGIT = frozenset(u for u in [*_UNITS.split("|"), *_unescaped(_CURRENCY_LIST), "+"] if u.isascii())
+_AFTER_DIGIT_MAX = max(map(len, _AFTER_DIGIT))
+
+
+def _ascii_suffix_len(s: str) -> int:
+    """_SUFFIX_RE on an ASCII string, without the regex: the search's leftmost match that
+    reaches the end. Only "..+" and "." end in a dot, and no other alternative holds one."""
+    n = len(s)
+    last = s[-1]
+    if last in _SUFFIX_ONE:
+        return 1
+    if last == ".":
+        dots = n - len(s.rstrip("."))
+        if dots > 1:
+            return dots
+        before = s[-2:-1]
+        return 1 if before and (before in _DOT_AFTER or (before.isupper() and s[-3:-2].isupper())) else 0
+    for p in range(max(0, n - _AFTER_DIGIT_MAX), n):
+        tail = s[p:]
+        if (p and s[p - 1] in _DIGITS and tail in _AFTER_DIGIT) or tail == "'s" or tail == "'S":
+            return n - p
+    return 0
 
 
 # Both of the URL rule's host forms need a "." before a digit (an IP address) or before a
@@ -377,7 +399,13 @@ def _is_punct(tok: str) -> bool:
 
 def _token_info(t: str) -> tuple:
     info = _TOKENS.get(t)
-    if info is None:
+    if info is None and t.isalpha() and t.isascii():
+        # The commonest new token, a word of ASCII letters: a non-symbol, cased token of no
+        # unspaced script, no punctuation (what the general branch below finds for it).
+        i = _token_id(t)
+        n = len(t)
+        info = _TOKENS[t] = (i, 1, n, 1, 0, "0", ((i,), 1, 1, n, 1, "0", 0))
+    elif info is None:
         nonsym = not PUNCTUATION_SET.issuperset(t)
         cls = "2" if t in _SENT_PUNCT else None
         if t.isascii():  # every ASCII letter is cased; no ASCII character is of an unspaced script
@@ -405,6 +433,10 @@ def _entry(chunk: str) -> tuple:
         toks = [w for t in toks for w in (split_words(t) if _UNSPACED_CHAR_RE.search(t) else (t,))]
     if len(toks) == 1:
         ent = (get(toks[0]) or _token_info(toks[0]))[6]
+    elif len(toks) == 2:  # a word and one mark, mostly: no zip over two tokens
+        a, b = toks
+        a, b = get(a) or _token_info(a), get(b) or _token_info(b)
+        ent = ((a[0], b[0]), 2, a[1] + b[1], a[2] + b[2], a[3] + b[3], a[5] + b[5], a[4] + b[4])
     else:
         ids, nonsym, nonsym_len, alpha, uns, cls, _ = zip(*[get(t) or _token_info(t) for t in toks])
         ent = (ids, len(toks), sum(nonsym), sum(nonsym_len), sum(alpha), "".join(cls), sum(uns))
