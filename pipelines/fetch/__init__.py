@@ -1,0 +1,1 @@
+"""Fetching web images by URL: address safety, opt-out, and the HTTP fetcher."""
