@@ -83,6 +83,10 @@ def test_private_addresses_pass_only_when_allowed():
     resolve = resolver_of({"intranet": ["10.0.0.7"]})
     assert check_url("http://intranet:8000/x.png", allow_private=True, resolver=resolve).addresses == ("10.0.0.7",)
     assert check_url("http://127.0.0.1:9/x", allow_private=True, resolver=NOWHERE).port == 9
+    # An allowed network admits itself only.
+    assert check_url("http://intranet/x", allow_networks=["10.0.0.0/24"], resolver=resolve).addresses == ("10.0.0.7",)
+    with pytest.raises(AddressRefused):
+        check_url("http://169.254.169.254/", allow_networks=["10.0.0.0/24"], resolver=NOWHERE)
 
 
 @pytest.mark.parametrize("url", ["ftp://example.com/a.jpg", "file:///etc/passwd", "gopher://x/", "javascript:alert(1)",

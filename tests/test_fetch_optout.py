@@ -79,12 +79,14 @@ def test_robots_status_rules():
     get = fake_get({"http://gone.example:80/robots.txt": (404, b""),
                     "http://down.example:80/robots.txt": (503, b""),
                     "http://deny.example:80/robots.txt": (403, b"")})
-    get_none = {"http://unreachable.example:80/robots.txt"}
-    rules = RobotsRules(lambda url: None if url in get_none else get(url), TOKEN)
+    down = {"http://unreachable.example:80/robots.txt"}
+    rules = RobotsRules(lambda url: "connect_error" if url in down else get(url), TOKEN)
     assert rules.allowed("http://gone.example/a.jpg")      # 4xx: no rules
     assert rules.allowed("http://deny.example/a.jpg")      # 4xx, 403 included (RFC 9309)
     assert not rules.allowed("http://down.example/a.jpg")  # 5xx: everything disallowed
     assert not rules.allowed("http://unreachable.example/a.jpg")
+    assert rules.check("http://unreachable.example/b.jpg") == "connect_error"  # down, not opting out
+    assert rules.check("http://down.example/b.jpg") == "opt_out_robots"
 
 
 def test_robots_body_is_read_up_to_the_rfc_limit():

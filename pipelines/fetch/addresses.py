@@ -42,9 +42,11 @@ def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(info[4][0] for info in infos))
 
 
-def check_url(url: str, allow_private: bool = False, resolver: Resolver = system_resolver) -> Target:
+def check_url(url: str, allow_private: bool = False, resolver: Resolver = system_resolver,
+              allow_networks: Sequence[str] = ()) -> Target:
     """The URL's connection target, or AddressRefused with `bad_url`, `dns_error` or
-    `private_address`."""
+    `private_address`. `allow_networks` (CIDR strings) admits those private networks only,
+    for an intranet crawl that must still not reach the rest."""
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -69,8 +71,9 @@ def check_url(url: str, allow_private: bool = False, resolver: Resolver = system
         if not addresses:
             raise AddressRefused("dns_error", f"{host}: no address")
     if not allow_private:
+        allowed = [ipaddress.ip_network(n, strict=False) for n in allow_networks]
         for addr in addresses:
-            if not is_public(addr):
+            if not is_public(addr) and not any(addr in net for net in allowed):
                 raise AddressRefused("private_address", f"{host} is {addr}")
     return Target(scheme, host, port, tuple(str(a) for a in addresses))
 

@@ -4,6 +4,7 @@ way is dropped with its reason and never retried."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Collection, Iterable
 from urllib.parse import urlsplit
 
@@ -49,34 +50,50 @@ def origin(url: str) -> str:
 
 
 # What `get(url)` returns: the final status (after redirects) and up to ROBOTS_MAX_BYTES of
-# body, or None when the host could not be reached at all.
-RobotsGet = Callable[[str], "tuple[int, bytes] | None"]
+# body, or, when the host could not be reached at all, the reason (a fetch reason such as
+# "connect_error" or "dns_error").
+RobotsGet = Callable[[str], "tuple[int, bytes] | str"]
 
 
 class RobotsRules:
     """robots.txt per origin, each fetched once and kept for the task (failures too). The
     status rules are RFC 9309's: a 4xx means no rules (everything allowed), a 5xx or an
-    unreachable host means everything disallowed."""
+    unreachable host means everything disallowed. `check` says why a URL may not be fetched:
+    "opt_out_robots" for the rules, or the reason the host was unreachable (so that a host
+    that is down is counted as down, not as opting out)."""
 
     def __init__(self, get: RobotsGet, agent_token: str):
         self.get, self.agent = get, agent_token
-        self.rules: dict[str, Protego | bool] = {}
+        self.rules: dict[str, Protego | bool | str] = {}
         self.fetched = 0
+        self.lock = threading.Lock()
+        self.loading: dict[str, threading.Lock] = {}
 
     def allowed(self, url: str) -> bool:
+        return self.check(url) is None
+
+    def check(self, url: str) -> str | None:
         key = origin(url)
         rules = self.rules.get(key)
         if rules is None:
-            rules = self.rules[key] = self._load(key)
-        if isinstance(rules, bool):
+            # One fetch per origin even when many threads ask at once; other origins wait not.
+            with self.lock:
+                lock = self.loading.setdefault(key, threading.Lock())
+            with lock:
+                rules = self.rules.get(key)
+                if rules is None:
+                    rules = self.rules[key] = self._load(key)
+        if isinstance(rules, str):
             return rules
-        return rules.can_fetch(url, self.agent)
+        if isinstance(rules, bool):
+            return None if rules else "opt_out_robots"
+        return None if rules.can_fetch(url, self.agent) else "opt_out_robots"
 
-    def _load(self, key: str) -> Protego | bool:
+    def _load(self, key: str) -> Protego | bool | str:
         self.fetched += 1
         answer = self.get(f"{key}/robots.txt")
-        if answer is None:
-            return False
+        if isinstance(answer, str):
+            return answer
         status, body = answer
         if 400 <= status < 500:
             return True
