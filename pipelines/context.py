@@ -48,8 +48,9 @@ class RunReport:
 
 class RunContext:
     def __init__(self, spark, storage_opts=None, report: RunReport | None = None, checkpoints: str | None = None,
-                 records=None, plan: list[dict] | None = None):
+                 records=None, plan: list[dict] | None = None, work: str | None = None):
         self.spark = spark
+        self.work = work                # the run's work folder (caches that outlive a task)
         self.storage_opts = storage_opts
         self.report = report if report is not None else RunReport()
         self.checkpoints = checkpoints  # a folder for Parquet checkpoints; None: executors' memory

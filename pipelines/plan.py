@@ -14,6 +14,7 @@ from pipelines.stages.dedup_exact import ExactDedup
 from pipelines.stages.dedup_images import ImageDedup
 from pipelines.stages.dedup_near import NearDedup
 from pipelines.stages.dedup_video import VideoDedup
+from pipelines.stages.fetch_images import FetchImages
 from pipelines.stages.images import Images
 from pipelines.stages.langid import LanguageId
 from pipelines.stages.pii import PiiMask
@@ -42,6 +43,8 @@ def record_stages(cfg: Config) -> list[Stage]:
         stages.append(Quality(cfg.quality))
     if _has(cfg, "warc"):
         stages.append(ResolveImages(cfg.images.resolve_on_driver_bytes))
+    if cfg.fetch.enabled and cfg.images.enabled:
+        stages.append(FetchImages(cfg.fetch))
     if cfg.video.enabled and _has(cfg, "video"):
         stages.append(Video(cfg.video))
     if cfg.images.enabled:

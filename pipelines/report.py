@@ -138,7 +138,8 @@ def global_summary(report, family: str, clusters_path: str, shuffle: dict | None
 
 def report_dict(stages: list[dict], by_source: list[dict], timings: dict, status_counts: dict,
                 part_drops: dict, dedup: dict | None = None, resumed: list[str] | None = None,
-                stage_seconds: dict | None = None, skipped_files: dict | None = None) -> dict:
+                stage_seconds: dict | None = None, skipped_files: dict | None = None,
+                fetched: dict | None = None) -> dict:
     ingested = stages[0]["in"] if stages else 0
     return {
         "stages": stages,
@@ -155,4 +156,6 @@ def report_dict(stages: list[dict], by_source: list[dict], timings: dict, status
                        "records_per_s": round(ingested / timings["total"], 1) if timings.get("total") else None},
         "status_counts": dict(sorted(status_counts.items())),
         "dedup": dedup or {},
+        # Images fetched by URL in this run (its failures are part drops `fetch_<reason>`).
+        "fetched": fetched or {},
     }

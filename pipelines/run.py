@@ -60,7 +60,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume)
     spark = spark or get_session(cfg)
     progress = Progress(spark, enabled=cfg.run.progress)
-    ctx = RunContext(spark, out.opts, records=progress.records, plan=plan)
+    ctx = RunContext(spark, out.opts, records=progress.records, plan=plan, work=out.work)
     ctx.report.skipped_files = skipped_files
     t_start = time.monotonic()
     skipped: list[str] = []
@@ -70,6 +70,14 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     else:
         with progress.phase("ingest+filter"):
             record_phase(stages, ctx, out.work_path("ingested"), out.work_path("filtered"))
+        if cfg.fetch.enabled:  # kept beside the checkpoint: a resumed run reports what was fetched
+            busy = ctx.timer("fetch_images").value  # summed over tasks
+            write_json_atomic(Path(out.work_path("fetched.json")), {
+                "images": ctx.count("fetched_images"), "bytes": ctx.count("fetched_bytes"),
+                "task_seconds": round(busy, 3),
+                "images_per_task_s": round(ctx.count("fetched_images") / busy, 1) if busy else None})
+    if cfg.fetch.enabled and Path(out.work_path("fetched.json")).is_file():
+        ctx.report.notes["fetched"] = json.loads(Path(out.work_path("fetched.json")).read_text())
 
     docs = spark.read.parquet(out.work_path("filtered"))
     dedup, dedup_report = global_stages(cfg), {}
@@ -128,9 +136,10 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     ctx.collect_timers()
     timings = dict(progress.timings, total=round(total_s, 3))
     seconds = ctx.report.seconds
+    fetched = ctx.report.notes.get("fetched")
     out.write_json("report/stages.json", report_dict(
         counts, by_source, timings, status_counts, part_drops, dedup_report, resumed=skipped,
-        stage_seconds=seconds, skipped_files=skipped_files))
+        stage_seconds=seconds, skipped_files=skipped_files, fetched=fetched))
     # Written last: a folder without it is not a finished dataset.
     out.write_json(MANIFEST, manifest)
     return RunResult(out.uri, manifest, counts, timings, dict(sorted(part_drops.items())), skipped,

@@ -7,10 +7,11 @@ import socket
 
 import pytest
 
-from pipelines.fetch.client import REASONS, Fetcher, FetchOptions, _Hosts, image_format, retry_after_seconds
+from pipelines.config import FetchConfig
+from pipelines.fetch.client import REASONS, Fetcher, _Hosts, image_format, retry_after_seconds
 from tests.fetch_server import JPEG, PNG, WEBP, FetchServer
 
-LOOPBACK = ("127.0.0.1/32",)
+LOOPBACK = ["127.0.0.1/32"]
 
 
 @pytest.fixture(scope="module")
@@ -19,10 +20,10 @@ def server():
         yield s
 
 
-def options(**kw) -> FetchOptions:
+def options(**kw) -> FetchConfig:
     base = {"allow_networks": LOOPBACK, "backoff": 0.01, "connect_timeout": 2.0, "read_timeout": 2.0,
             "total_timeout": 3.0, "max_bytes": 100_000, "max_redirects": 3}
-    return FetchOptions(**{**base, **kw})
+    return FetchConfig(**{**base, **kw})
 
 
 class Sleeps(list):
@@ -62,7 +63,7 @@ def test_every_planted_outcome(server):
 
 
 def test_private_addresses_are_refused_by_default(server):
-    with Fetcher(FetchOptions()) as f:
+    with Fetcher(FetchConfig()) as f:
         r = f.fetch(server.url("/img/a.jpg"))
     assert r.reason == "private_address" and r.attempts == 1
 

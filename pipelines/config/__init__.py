@@ -8,6 +8,7 @@ from pipelines.config.load import ConfigError, load_config, parse_config
 from pipelines.config.sections import (
     Config,
     DedupConfig,
+    FetchConfig,
     ImagesConfig,
     InputConfig,
     LangIdConfig,
@@ -22,6 +23,6 @@ from pipelines.config.sections import (
     VideoConfig,
 )
 
-__all__ = ["Config", "ConfigError", "DedupConfig", "ImagesConfig", "InputConfig", "LangIdConfig", "PiiConfig",
-           "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig", "TokenizerConfig",
-           "UrlFilterConfig", "VideoConfig", "load_config", "parse_config"]
+__all__ = ["Config", "ConfigError", "DedupConfig", "FetchConfig", "ImagesConfig", "InputConfig", "LangIdConfig",
+           "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig",
+           "TokenizerConfig", "UrlFilterConfig", "VideoConfig", "load_config", "parse_config"]

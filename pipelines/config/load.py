@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import ipaddress
 import tomllib
 import types
 import typing
@@ -127,6 +128,7 @@ def _validate(cfg: Config, src: str) -> None:
         raise ConfigError(f"{src}: images.jpeg_quality must be 1..100")
     if not 0 <= im.resolve_on_driver_bytes <= 4_000_000_000:
         raise ConfigError(f"{src}: images.resolve_on_driver_bytes must be 0..4000000000 (0 = always Spark's joins)")
+    _validate_fetch(cfg.fetch, src)
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
@@ -174,3 +176,21 @@ def load_config(path: str | Path) -> Config:
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: invalid TOML: {e}") from None
     return parse_config(data, str(path))
+
+
+def _validate_fetch(f, src: str) -> None:
+    if f.concurrency < 1 or f.per_host < 1 or f.retries < 0 or f.max_redirects < 0:
+        raise ConfigError(f"{src}: fetch.concurrency and fetch.per_host must be >= 1, fetch.retries and "
+                          "fetch.max_redirects >= 0")
+    if min(f.connect_timeout, f.read_timeout, f.total_timeout) <= 0 or f.host_delay < 0 or f.backoff < 0:
+        raise ConfigError(f"{src}: fetch timeouts must be > 0, fetch.host_delay and fetch.backoff >= 0")
+    if f.max_bytes < 1024:
+        raise ConfigError(f"{src}: fetch.max_bytes must be >= 1024")
+    if not f.user_agent.strip() or not f.agent_token.strip() or any(c.isspace() for c in f.agent_token):
+        raise ConfigError(f"{src}: fetch.user_agent must not be empty and fetch.agent_token must be one word")
+    for net in f.allow_networks:
+        try:
+            ipaddress.ip_network(net, strict=False)
+        except ValueError:
+            raise ConfigError(f"{src}: fetch.allow_networks: {net!r} is not a network (CIDR such as 10.0.0.0/8)") \
+                from None

@@ -159,6 +159,37 @@ class ImagesConfig:
 
 
 @dataclass
+class FetchConfig:
+    enabled: bool = opt(False, "fetch the image parts still without bytes after WARC and folder resolution by their "
+                        "URL (off by default: a run reaches the network only when asked)")
+    concurrency: int = opt(32, "requests in flight per Spark task")
+    per_host: int = opt(8, "of which at most this many to one host")
+    host_delay: float = opt(0.0, "seconds between two request starts to one host (politeness)")
+    connect_timeout: float = opt(5.0, "seconds to connect")
+    read_timeout: float = opt(10.0, "seconds between two reads")
+    total_timeout: float = opt(30.0, "seconds for one attempt, body included (a server dripping bytes)")
+    retries: int = opt(2, "further attempts after 429, 5xx, timeouts and lost connections")
+    backoff: float = opt(0.5, "seconds before the first retry, doubled for each next; a Retry-After header wins")
+    max_retry_after: float = opt(30.0, "a longer Retry-After is not waited for (the error is counted)")
+    max_bytes: int = opt(20 * 2**20, "larger bodies are dropped as `fetch_too_large` while streaming, never held")
+    max_redirects: int = opt(5, "more -> `fetch_too_many_redirects`; every hop's address is checked again")
+    user_agent: str = opt("earlyfuse/0.1 (image fetcher; +https://github.com/earlyfuse/earlyfuse)",
+                          "the User-Agent header; name a contact for a real crawl")
+    agent_token: str = opt("earlyfuse", "the agent name X-Robots-Tag (`<token>: noai`) and robots.txt rules address")
+    opt_out_directives: list[str] = opt(factory=lambda: ["noai", "noimageai", "noindex", "noimageindex"],
+                                        doc="X-Robots-Tag directives that drop an image (`fetch_opt_out_header`), "
+                                        "checked before the body is read; `[]` ignores the header")
+    robots: bool = opt(True, "honour each host's robots.txt for `agent_token` (`fetch_opt_out_robots`), fetched "
+                       "once per host per task")
+    allow_private: bool = opt(False, "allow loopback, private and link-local addresses (never for a crawl: pages can "
+                              "point at the cluster's metadata service)")
+    allow_networks: list[str] = opt(factory=list, doc="private networks allowed anyway, as CIDR (an intranet crawl: "
+                                    "`[\"10.1.0.0/16\"]`)")
+    cache: bool = opt(True, "keep fetched images and lasting failures under the work folder, so a resumed run "
+                      "fetches nothing twice")
+
+
+@dataclass
 class VideoConfig:
     enabled: bool = opt(True, "sample frames from `video` inputs")
     fps: float = opt(1.0, "frames sampled per second of video")
@@ -246,6 +277,8 @@ class Config:
     quality: QualityConfig = opt(factory=QualityConfig, doc="Gopher quality and repetition, C4 and FineWeb rules; "
                                  "the defaults are datatrove's.")
     images: ImagesConfig = opt(factory=ImagesConfig, doc="Decoding limits, filters and Llama-4 tiling.")
+    fetch: FetchConfig = opt(factory=FetchConfig, doc="Images fetched by URL for crawled pages: limits, retries, "
+                             "opt-out and address safety.")
     video: VideoConfig = opt(factory=VideoConfig, doc="Frame sampling with PyAV; a frame is an image of one tile "
                              "by default.")
     dedup: DedupConfig = opt(factory=DedupConfig, doc="Exact, near-duplicate (MinHash LSH), image and video "

@@ -7,7 +7,8 @@ urllib3, not a higher-level client: it is already installed (boto3 depends on it
 can be pointed at the address the check approved while TLS and the Host header still name
 the host (so a name cannot resolve differently between check and connection), and it leaves
 redirects to us, so each hop is checked. Each outcome is a `FetchResult` whose `reason` is one
-of REASONS ("ok" for an image)."""
+of REASONS ("ok" for an image). The settings are the config's `[fetch]` section
+(pipelines/config/sections.py, FetchConfig)."""
 
 from __future__ import annotations
 
@@ -24,8 +25,9 @@ import urllib3
 from urllib3.exceptions import HTTPError, NewConnectionError, ProtocolError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 
+from pipelines.config.sections import FetchConfig
 from pipelines.fetch.addresses import AddressRefused, Resolver, Target, check_url, system_resolver
-from pipelines.fetch.optout import DEFAULT_DIRECTIVES, ROBOTS_MAX_BYTES, RobotsRules, header_opt_out
+from pipelines.fetch.optout import ROBOTS_MAX_BYTES, RobotsRules, header_opt_out
 
 REASONS = ("ok", "http_4xx", "http_5xx", "timeout", "too_large", "not_image", "opt_out_header",
            "opt_out_robots", "private_address", "bad_url", "too_many_redirects", "dns_error",
@@ -35,27 +37,6 @@ _RETRYABLE = {"http_5xx", "timeout", "connect_error"}
 _REDIRECTS = {301, 302, 303, 307, 308}
 _GENERIC_TYPES = {"", "application/octet-stream", "binary/octet-stream"}
 _CHUNK = 64 * 1024
-
-
-@dataclass(frozen=True)
-class FetchOptions:
-    concurrency: int = 32            # requests in flight per task
-    per_host: int = 8                # of which at most this many to one host
-    host_delay: float = 0.0          # seconds between two request starts to one host
-    connect_timeout: float = 5.0
-    read_timeout: float = 10.0       # between two reads
-    total_timeout: float = 30.0      # one attempt, body included (a server dripping bytes)
-    retries: int = 2                 # further attempts after 429, 5xx, timeouts, lost connections
-    backoff: float = 0.5             # wait before the first retry, doubled for each next one
-    max_retry_after: float = 30.0    # a longer Retry-After is not waited for
-    max_bytes: int = 20 * 2**20      # larger images are dropped as too_large, never held
-    max_redirects: int = 5
-    user_agent: str = "earlyfuse/0.1 (image fetcher; +https://github.com/earlyfuse/earlyfuse)"
-    agent_token: str = "earlyfuse"   # the name X-Robots-Tag and robots.txt rules address
-    opt_out_directives: tuple[str, ...] = DEFAULT_DIRECTIVES
-    robots: bool = True
-    allow_private: bool = False
-    allow_networks: tuple[str, ...] = ()
 
 
 @dataclass
@@ -141,8 +122,9 @@ class Fetcher:
     """One per task: its connection pools, host slots and robots.txt rules are shared by the
     requests it runs. Use as a context manager, or call close()."""
 
-    def __init__(self, options: FetchOptions = FetchOptions(), resolver: Resolver = system_resolver,
+    def __init__(self, options: FetchConfig | None = None, resolver: Resolver = system_resolver,
                  clock: Callable[[], float] = time.monotonic, sleep: Callable[[float], None] = time.sleep):
+        options = options or FetchConfig()
         self.options, self.resolver, self.clock, self.sleep = options, resolver, clock, sleep
         self.hosts = _Hosts(options.per_host, options.host_delay, clock, sleep)
         self.robots = RobotsRules(self._get_robots, options.agent_token)

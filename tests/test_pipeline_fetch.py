@@ -1,0 +1,102 @@
+"""Images fetched by URL through the whole pipeline on Spark, from a loopback server: fetched
+pictures tiled into the shards, every failure a counted part drop, and a rerun that fetches
+nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import pytest
+import webdataset as wds
+
+from pipelines.config import FetchConfig, parse_config
+from pipelines.fetch.cache import FetchCache
+from pipelines.fetch.client import FetchResult
+from pipelines.run import run_pipeline
+from tests.fetch_server import JPEG, PNG, FetchServer
+from tests.warcs import warc_record, write_warc
+
+pytestmark = pytest.mark.spark
+
+TEXT = ("The old harbour town wakes early, when the fishing boats come back with the night's catch and the "
+        "market stalls open along the quay for the first customers of the day. ")
+
+
+def page(images: list[str]) -> bytes:
+    paras = [f"<p>{TEXT * 2}Paragraph {i}.</p><img src='{src}' alt='picture {i}'>" for i, src in enumerate(images)]
+    return (f"<html><body><article><h1>A walk along the harbour</h1>{''.join(paras)}"
+            f"<p>{TEXT * 3}</p></article></body></html>").encode()
+
+
+@pytest.fixture(scope="module")
+def fetch_run(spark, tmp_path_factory):
+    with FetchServer() as server:
+        d = tmp_path_factory.mktemp("fetch-inputs")
+        base = server.url("")
+        # Relative sources resolve against the page's URL, the server's.
+        write_warc(d / "c.warc.gz", [warc_record(f"{base}/walk", page(
+            ["/img/boat.jpg", "img/net.png", "/missing.jpg", "/noai.jpg", "/private/secret.jpg", "/img/boat.jpg"]))])
+        out = tmp_path_factory.mktemp("fetch-out")
+        cfg = {
+            "run": {"name": "fetch", "output": str(out), "progress": False},
+            "inputs": [{"name": "crawl", "format": "warc", "path": str(d / "*.warc.gz")}],
+            "fetch": {"enabled": True, "allow_networks": ["127.0.0.1/32"], "retries": 0},
+            "quality": {"enabled": False},
+            "shards": {"max_samples": 100},
+        }
+        first = run_pipeline(parse_config(cfg), spark)
+        hits = dict(server.hits)
+        second = run_pipeline(parse_config(cfg), spark)
+        yield first, second, out, hits, dict(server.hits), base
+
+
+def test_fetched_images_reach_the_shards(fetch_run):
+    first, _, out, hits, _, base = fetch_run
+    m = json.loads((out / "manifest.json").read_text())
+    urls = [str(out / "shards" / s["name"]) for s in m["shards"]]
+    samples = {s["json"]["uri"]: s for s in wds.WebDataset(urls, shardshuffle=False).decode()}
+    doc = samples[f"{base}/walk"]
+    images = doc["json"]["images"]
+    assert [im["src"] for im in images] == [f"{base}/img/boat.jpg", f"{base}/img/net.png", f"{base}/img/boat.jpg"]
+    assert doc["tiles.npy"].shape[0] == sum(im["n_tiles"] for im in images)
+    assert images[0]["sha1"] == hashlib.sha1(JPEG).hexdigest()
+    assert first.part_drops == {"fetch_http_4xx": 1, "fetch_opt_out_header": 1, "fetch_opt_out_robots": 1}
+    assert hits["/img/boat.jpg"] == 1               # one request for a URL a page uses twice
+    assert "/private/secret.jpg" not in hits and hits["/robots.txt"] >= 1
+    report = json.loads((out / "report" / "stages.json").read_text())
+    assert report["part_drops"] == first.part_drops
+    fetched = report["fetched"]
+    assert (fetched["images"], fetched["bytes"]) == (2, len(JPEG) + len(PNG)) and fetched["images_per_task_s"] > 0
+
+
+def test_a_rerun_fetches_nothing_and_writes_the_same_shards(fetch_run):
+    first, second, out, hits, hits_after, _ = fetch_run
+    assert hits_after == hits
+    assert second.part_drops == first.part_drops
+    assert [s["sha256"] for s in second.manifest["shards"]] == [s["sha256"] for s in first.manifest["shards"]]
+
+
+def test_cache_keeps_images_and_lasting_failures_only(tmp_path):
+    cache = FetchCache(str(tmp_path / "cache"))
+    cache.put(FetchResult("http://x.example/a.jpg", "ok", body=JPEG, format="jpeg"))
+    cache.put(FetchResult("http://x.example/b.jpg", "http_4xx", status=404))
+    cache.put(FetchResult("http://x.example/c.jpg", "timeout"))
+    a, b = cache.get("http://x.example/a.jpg"), cache.get("http://x.example/b.jpg")
+    assert (a.reason, a.body, a.format) == ("ok", JPEG, "jpeg")
+    assert (b.reason, b.status) == ("http_4xx", 404)
+    assert cache.get("http://x.example/c.jpg") is None       # a passing failure: tried again next time
+    assert cache.get("http://x.example/never.jpg") is None
+
+
+def test_fetch_config_is_validated():
+    from pipelines.config import ConfigError
+
+    base = {"inputs": [{"name": "a", "format": "jsonl", "path": "x.jsonl"}]}
+    for bad in ({"concurrency": 0}, {"max_bytes": 10}, {"allow_networks": ["not-a-net"]}, {"agent_token": "two words"},
+                {"read_timeout": 0}):
+        with pytest.raises(ConfigError, match="fetch"):
+            parse_config({**base, "fetch": bad})
+    with pytest.raises(ConfigError, match="concurency"):
+        parse_config({**base, "fetch": {"concurency": 4}})
+    assert parse_config({**base, "fetch": {"enabled": True}}).fetch == FetchConfig(enabled=True)
