@@ -7,6 +7,8 @@ from __future__ import annotations
 import hashlib
 import json
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
 
@@ -14,7 +16,7 @@ from pipelines.config import FetchConfig, parse_config
 from pipelines.fetch.cache import FetchCache
 from pipelines.fetch.client import FetchResult
 from pipelines.run import run_pipeline
-from tests.fetch_server import JPEG, PNG, FetchServer
+from tests.fetch_server import JPEG, PNG, WEBP, FetchServer
 from tests.warcs import warc_record, write_warc
 
 pytestmark = pytest.mark.spark
@@ -37,10 +39,22 @@ def fetch_run(spark, tmp_path_factory):
         # Relative sources resolve against the page's URL, the server's.
         write_warc(d / "c.warc.gz", [warc_record(f"{base}/walk", page(
             ["/img/boat.jpg", "img/net.png", "/missing.jpg", "/noai.jpg", "/private/secret.jpg", "/img/boat.jpg"]))])
+        rows = [{"URL": f"{base}/img/pair.jpg", "TEXT": "a red square on a white wall"},
+                {"URL": f"{base}/missing.jpg", "TEXT": "a picture that is gone"},
+                {"URL": f"{base}/ours.jpg", "TEXT": "a picture whose owner opted out"},
+                {"URL": "", "TEXT": "no address at all"}]
+        (d / "urls.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+        pq.write_table(pa.table({"url": [f"{base}/img/p.webp", f"{base}/html-as-jpeg.jpg"],
+                                 "caption": ["a small webp picture", "a page pretending to be a picture"]}),
+                       d / "urls.parquet")
         out = tmp_path_factory.mktemp("fetch-out")
         cfg = {
             "run": {"name": "fetch", "output": str(out), "progress": False},
-            "inputs": [{"name": "crawl", "format": "warc", "path": str(d / "*.warc.gz")}],
+            "inputs": [{"name": "crawl", "format": "warc", "path": str(d / "*.warc.gz")},
+                       {"name": "laion", "format": "jsonl", "path": str(d / "urls.jsonl"),
+                        "image_url_field": "URL", "text_field": "TEXT"},
+                       {"name": "pq", "format": "parquet", "path": str(d / "urls.parquet"),
+                        "image_url_field": "url", "text_field": "caption", "url_field": "page"}],
             "fetch": {"enabled": True, "allow_networks": ["127.0.0.1/32"], "retries": 0},
             "quality": {"enabled": False},
             "shards": {"max_samples": 100},
@@ -67,7 +81,22 @@ def test_fetched_images_reach_the_shards(fetch_run):
     report = json.loads((out / "report" / "stages.json").read_text())
     assert report["part_drops"] == first.part_drops
     fetched = report["fetched"]
-    assert (fetched["images"], fetched["bytes"]) == (2, len(JPEG) + len(PNG)) and fetched["images_per_task_s"] > 0
+    assert fetched["images"] == 4 and fetched["images_per_task_s"] > 0  # boat, net, and two pairs' images
+    assert fetched["bytes"] == 2 * len(JPEG) + len(PNG) + len(WEBP)
+
+
+def test_url_datasets_become_pairs_and_failures_are_rejections(fetch_run):
+    _, _, out, hits, _, base = fetch_run
+    report = json.loads((out / "report" / "stages.json").read_text())
+    status = report["status_counts"]
+    for reason in ("images:fetch_http_4xx", "images:fetch_opt_out_header", "images:fetch_not_image",
+                   "ingest:missing_image_url"):
+        assert status.get(reason) == 1, (reason, status)
+    m = json.loads((out / "manifest.json").read_text())
+    urls = [str(out / "shards" / s["name"]) for s in m["shards"]]
+    pairs = [s for s in wds.WebDataset(urls, shardshuffle=False).decode() if s["json"]["source"] in ("laion", "pq")]
+    assert sorted(s["json"]["images"][0]["src"] for s in pairs) == [f"{base}/img/p.webp", f"{base}/img/pair.jpg"]
+    assert all(s["tiles.npy"].shape[0] == s["json"]["images"][0]["n_tiles"] for s in pairs)
 
 
 def test_a_rerun_fetches_nothing_and_writes_the_same_shards(fetch_run):
@@ -100,3 +129,10 @@ def test_fetch_config_is_validated():
     with pytest.raises(ConfigError, match="concurency"):
         parse_config({**base, "fetch": {"concurency": 4}})
     assert parse_config({**base, "fetch": {"enabled": True}}).fetch == FetchConfig(enabled=True)
+    urls = {"inputs": [{"name": "a", "format": "jsonl", "path": "x.jsonl", "image_url_field": "URL"}]}
+    with pytest.raises(ConfigError, match="needs fetch.enabled"):
+        parse_config(urls)
+    assert parse_config({**urls, "fetch": {"enabled": True}}).inputs[0].image_url_field == "URL"
+    with pytest.raises(ConfigError, match="image_url_field is for jsonl and parquet"):
+        parse_config({"inputs": [{"name": "a", "format": "warc", "path": "x", "image_url_field": "u"}],
+                      "fetch": {"enabled": True}})

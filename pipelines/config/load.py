@@ -92,6 +92,13 @@ def _validate(cfg: Config, src: str) -> None:
                               f"{', '.join(InputConfig.FORMATS)}, got {inp.format!r}")
         if not inp.path:
             raise ConfigError(f"{src}: {where}.path is required")
+        if inp.image_url_field:
+            if inp.format not in ("jsonl", "parquet") or inp.image_field or inp.image_path_field:
+                raise ConfigError(f"{src}: {where}.image_url_field is for jsonl and parquet inputs, without "
+                                  "image_field or image_path_field")
+            if not cfg.fetch.enabled:
+                raise ConfigError(f"{src}: {where}.image_url_field needs fetch.enabled = true (its images are "
+                                  "downloaded)")
         if inp.extractor not in InputConfig.EXTRACTORS:
             close = difflib.get_close_matches(inp.extractor.lower(), InputConfig.EXTRACTORS, n=1)
             hint = f" (did you mean '{close[0]}'?)" if close else ""

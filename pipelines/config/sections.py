@@ -77,6 +77,9 @@ class InputConfig:
     image_field: str = opt("", "Parquet: column of image bytes; rows become image-text pairs (caption from "
                            "`text_field`)")
     image_path_field: str = opt("", "Parquet: column of image paths, relative to the Parquet file")
+    image_url_field: str = opt("", "JSONL/Parquet: column of image URLs (img2dataset's `url_list`, e.g. `\"URL\"`); "
+                               "rows become image-text pairs whose image the fetch stage downloads (needs "
+                               "`fetch.enabled`); caption from `text_field`")
     image_root: str = opt("", "WARC: `<img>` not in the WARC set is looked up at `<image_root>/<host>/<path>`")
 
     FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet", "webdataset", "images", "video")

@@ -10,7 +10,7 @@ from typing import BinaryIO
 
 from pipelines.io import storage
 from pipelines.readers import stable_id
-from pipelines.schema import record, text_part
+from pipelines.schema import caption_part, image_part, record, text_part
 
 
 def _reject(source, relpath, offset, reason, uri=None):
@@ -21,6 +21,8 @@ def _reject(source, relpath, offset, reason, uri=None):
 def _doc(source, relpath, offset, obj, inp) -> dict:
     if not isinstance(obj, dict):
         return _reject(source, relpath, offset, "not_an_object")
+    if inp.image_url_field:
+        return _url_pair(source, relpath, offset, obj, inp)
     uri = obj.get(inp.url_field)
     uri = str(uri) if uri else f"{relpath}#{offset}"
     text = obj.get(inp.text_field)
@@ -86,6 +88,21 @@ def read_jsonl(f: BinaryIO, source: str, relpath: str, inp) -> Iterator[dict]:
         yield _reject(source, relpath, offset, "truncated_gzip" if isinstance(e, EOFError) else "corrupt_gzip")
 
 
+def _url_pair(source, relpath, offset, obj, inp) -> dict:
+    """A row of an image URL and its caption (img2dataset's `url_list`): an image-text pair
+    whose image the fetch stage downloads."""
+    url = obj.get(inp.image_url_field)
+    page = obj.get(inp.url_field)
+    uri = str(page or url or f"{relpath}#{offset}")
+    if not isinstance(url, str) or not url.strip():
+        return _reject(source, relpath, offset, "missing_image_url", uri)
+    parts = [image_part(None, src=url.strip(), key=str(obj.get(inp.id_field) or offset))]
+    caption = obj.get(inp.text_field)
+    if isinstance(caption, str) and caption.strip():
+        parts.append(caption_part(caption))
+    return record(stable_id(source, relpath, offset), source, uri, parts)
+
+
 def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".") -> Iterator[dict]:
     import pyarrow.parquet as pq
 
@@ -95,7 +112,7 @@ def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".
         yield _reject(source, relpath, 0, "bad_parquet")
         return
     names = pf.schema_arrow.names
-    image_col = inp.image_field or inp.image_path_field
+    image_col = inp.image_field or inp.image_path_field or inp.image_url_field
     if image_col:
         if image_col not in names:
             yield _reject(source, relpath, 0, "missing_image_column")
@@ -108,7 +125,9 @@ def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".
     try:
         for batch in pf.iter_batches(batch_size=256, columns=cols):
             for obj in batch.to_pylist():
-                if image_col:
+                if inp.image_url_field:
+                    yield _url_pair(source, relpath, row, obj, inp)
+                elif image_col:
                     yield _pair(source, relpath, row, obj, inp, base_dir)
                 else:
                     yield _doc(source, relpath, row, obj, inp)
