@@ -35,7 +35,10 @@ bench: setup
 	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && apt-get update -qq && \
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg libmagic1 >/dev/null; } || true
 	$(BIN)/python -m pip install -q -c constraints.txt -e ".[test,bench]"
+	@# img2dataset, the fetch benchmark's baseline, pins an older webdataset: its own venv.
+	@test -x .venv-img2dataset/bin/python || { python3 -m venv .venv-img2dataset && \
+	  .venv-img2dataset/bin/python -m pip install -q img2dataset==1.47.0; }
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) out data
+	rm -rf $(VENV) .venv-img2dataset out data

@@ -7,9 +7,9 @@ import socket
 
 import pytest
 
+from benchmarks.fetch_server import JPEG, PNG, WEBP, FetchServer
 from pipelines.config import FetchConfig
 from pipelines.fetch.client import REASONS, Fetcher, _Hosts, image_format, retry_after_seconds
-from tests.fetch_server import JPEG, PNG, WEBP, FetchServer
 
 LOOPBACK = ["127.0.0.1/32"]
 

@@ -12,11 +12,11 @@ import pyarrow.parquet as pq
 import pytest
 import webdataset as wds
 
+from benchmarks.fetch_server import JPEG, PNG, WEBP, FetchServer
 from pipelines.config import FetchConfig, parse_config
 from pipelines.fetch.cache import FetchCache
 from pipelines.fetch.client import FetchResult
 from pipelines.run import run_pipeline
-from tests.fetch_server import JPEG, PNG, WEBP, FetchServer
 from tests.warcs import warc_record, write_warc
 
 pytestmark = pytest.mark.spark

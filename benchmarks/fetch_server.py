@@ -1,4 +1,4 @@
-"""A loopback HTTP server with planted responses for the fetch tests: good images, errors that
+"""A loopback HTTP server with planted responses for the fetch tests and benchmark: good images, errors that
 heal, slow and oversized bodies, opt-out headers, robots.txt and redirect chains. It counts
 hits per path and the requests in flight, so tests can tell what was (not) fetched."""
 
@@ -29,8 +29,9 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class FetchServer:
-    def __init__(self, delay: float = 0.0):
+    def __init__(self, delay: float = 0.0, image: bytes = b""):
         self.delay = delay  # added to every response: a network's latency
+        self.image = image  # served for /img/*.jpg when given
         self.hits: Counter[str] = Counter()
         self.hosts: list[str] = []
         self.in_flight = 0
@@ -85,7 +86,7 @@ class FetchServer:
         if route == "/robots.txt":
             return send(h, 200, ROBOTS, "text/plain")
         if route.startswith(("/img/", "/private/")):
-            return send(h, 200, {"png": PNG, "webp": WEBP}.get(route.rsplit(".", 1)[-1], JPEG),
+            return send(h, 200, {"png": PNG, "webp": WEBP}.get(route.rsplit(".", 1)[-1], self.image or JPEG),
                         "image/" + route.rsplit(".", 1)[-1].replace("jpg", "jpeg"))
         if route == "/missing.jpg":
             return send(h, 404, b"not here", "text/plain")
