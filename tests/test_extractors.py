@@ -210,9 +210,9 @@ def test_ingest_passes_the_inputs_extractor(tmp_path, monkeypatch):
     seen = []
     real = warc.extract_parts
 
-    def spy(html, with_images=True, extractor="trafilatura"):
+    def spy(html, with_images=True, extractor="trafilatura", **kw):
         seen.append(extractor)
-        return real(html, with_images, extractor)
+        return real(html, with_images, extractor, **kw)
 
     monkeypatch.setattr(warc, "extract_parts", spy)
     p = tmp_path / "c.warc.gz"

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import re
 
+from pipelines.readers.img_sources import Inline, chosen_src
+
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_\-]+)""", re.I)
 # trafilatura's text conversion strips control and private-use characters, so the marker
 # is plain ASCII that no real page contains.
@@ -65,13 +67,16 @@ def decode_html(body: bytes, header_charset: str | None) -> tuple[str, str]:
 EXTRACTORS = ("trafilatura", "resiliparse")
 
 
-def extract_parts(html: str, with_images: bool = True,
-                  extractor: str = "trafilatura") -> list[tuple[str, object]]:
-    """[("text", str) | ("image", {"src", "alt"})] in reading order; [] when no main text."""
+def extract_parts(html: str, with_images: bool = True, extractor: str = "trafilatura",
+                  inline_max_bytes: int = 20_000_000) -> list[tuple[str, object]]:
+    """[("text", str) | ("image", {"src", "alt"} or, for a `data:` URI, {"src": "", "data",
+    "alt"})] in reading order; [] when no main text. An `<img>` with a `srcset` stands for
+    its largest candidate (pipelines/readers/img_sources.py)."""
+    inline = Inline(inline_max_bytes)
     if extractor == "trafilatura":
-        text, images = _trafilatura_marked(html, with_images)
+        text, images = _trafilatura_marked(html, with_images, inline)
     elif extractor == "resiliparse":
-        text, images = _resiliparse_marked(html, with_images)
+        text, images = _resiliparse_marked(html, with_images, inline)
     else:
         raise ValueError(f"unknown HTML extractor {extractor!r} (known: {', '.join(EXTRACTORS)})")
     return _split_at_marks(text, images)
@@ -97,15 +102,29 @@ def _split_at_marks(text: str, images: list[dict]) -> list[tuple[str, object]]:
     return parts
 
 
-def _trafilatura_marked(html: str, with_images: bool) -> tuple[str, list[dict]]:
+def _trafilatura_marked(html: str, with_images: bool, inline: Inline) -> tuple[str, list[dict]]:
     """deduplicate=False: trafilatura's dedup cache spans calls, which would make the output
-    depend on which pages a worker saw before; dedup is our own later stage.
+    depend on which pages a worker saw before; dedup is our own later stage. A page with a
+    `srcset` or a `data:` image is parsed here (with trafilatura's own loader, so the tree is
+    the one it would build) and its `<img>` sources chosen before extraction.
     """
     from lxml import etree
     from trafilatura import bare_extraction
+    from trafilatura.utils import load_html
     from trafilatura.xml import xmltotxt
 
-    doc = bare_extraction(html, favor_precision=True, include_comments=False,
+    source = html
+    if with_images and ("srcset" in html or "data:image" in html):
+        tree = load_html(html)
+        if tree is not None:
+            for img in tree.iter("img"):
+                src = chosen_src(img.get, inline)
+                if src is not None:
+                    for attr in [a for a in img.attrib if a.startswith("data-src")]:
+                        del img.attrib[attr]
+                    img.set("src", src)
+            source = tree
+    doc = bare_extraction(source, favor_precision=True, include_comments=False,
                           include_tables=False, include_images=with_images, deduplicate=False,
                           with_metadata=False)
     body = getattr(doc, "body", None) if doc is not None else None
@@ -113,7 +132,7 @@ def _trafilatura_marked(html: str, with_images: bool) -> tuple[str, list[dict]]:
         return "", []
     images = []
     for el in list(body.iter("graphic")):
-        images.append({"src": el.get("src") or "", "alt": el.get("alt") or el.get("title") or ""})
+        images.append({**inline.image(el.get("src") or ""), "alt": el.get("alt") or el.get("title") or ""})
         # A paragraph holding only the marker takes the image's place, so the text
         # conversion puts it on its own line where the image stood.
         para = etree.Element("p")
@@ -131,7 +150,10 @@ def _is_image_file(src: str | None) -> bool:
     return bool(src) and len(src) <= 8192 and _IMAGE_FILE.search(src) is not None
 
 
-def _image_src(el) -> str | None:
+def _image_src(el, inline: Inline) -> str | None:
+    chosen = chosen_src(el.getattr, inline)
+    if chosen is not None:
+        return chosen if _is_image_file(chosen) else None
     for attr in ("data-src", "src"):
         src = el.getattr(attr)
         if _is_image_file(src):
@@ -145,7 +167,7 @@ def _image_src(el) -> str | None:
 _BLANK_LINES = re.compile(r"\n[ \t]*\n(?:[ \t]*\n)*")
 
 
-def _resiliparse_marked(html: str, with_images: bool) -> tuple[str, list[dict]]:
+def _resiliparse_marked(html: str, with_images: bool, inline: Inline) -> tuple[str, list[dict]]:
     """Resiliparse's main-content extraction with trafilatura's choices where they differ
     from its defaults: no comment sections, no link targets, no form fields, no noscript,
     no alt texts in the text (they belong to the image parts)."""
@@ -155,12 +177,12 @@ def _resiliparse_marked(html: str, with_images: bool) -> tuple[str, list[dict]]:
     tree = HTMLTree.parse(html)
     images: list[dict] = []
     for el in tree.document.query_selector_all("img"):
-        src = _image_src(el) if with_images else None
+        src = _image_src(el, inline) if with_images else None
         if src is None:
             if el.hasattr("alt"):
                 el.delattr("alt")
             continue
-        images.append({"src": src, "alt": el.getattr("alt") or el.getattr("title") or ""})
+        images.append({**inline.image(src), "alt": el.getattr("alt") or el.getattr("title") or ""})
         el.setattr("alt", _MARK.format(len(images) - 1))
     for el in tree.document.query_selector_all("[alt]:not(img)"):  # <area>, <input type=image>
         el.delattr("alt")

@@ -70,9 +70,12 @@ def html_parts(html: str, base_url: str, image_root: str, max_bytes: int,
     from urllib.parse import urljoin
 
     parts = []
-    for kind, value in extract_parts(html, extractor=extractor):
+    for kind, value in extract_parts(html, extractor=extractor, inline_max_bytes=max_bytes):
         if kind == "text":
             parts.append(text_part(value))
+            continue
+        if value.get("data") is not None:  # a data: URI, decoded in place: nothing to fetch
+            parts.append(image_part(value["data"], alt=value["alt"], inline="data_uri"))
             continue
         src = urljoin(base_url, value["src"]) if value["src"] else ""
         data = _from_image_root(image_root, src, max_bytes) if image_root and src else None
