@@ -486,10 +486,10 @@ def _webdataset(plan: _Plan) -> None:
     pair("truncated_jpeg", "jpg", cut[: len(cut) // 2], "images:truncated", "JPEG cut in half")
     pair("bomb", "png", png_bomb(30000, 30000), "images:too_many_pixels",
          "69-byte PNG declaring 30000x30000 (decompression bomb)")
-    pair("one_by_one", "png", encode(Image.new("RGB", (1, 1), (12, 200, 34)), "PNG"), "keep",
-         "1x1 image (kept: images.min_side is 1 by default)")
-    pair("one_by_20000", "png", encode(Image.new("RGB", (1, 20000), (200, 10, 10)), "PNG"),
-         "images:aspect_ratio", "1x20000 image")
+    pair("one_by_one", "png", encode(Image.new("RGB", (1, 1), (12, 200, 34)), "PNG"), "images:too_small",
+         "1x1 image (images.min_side is 32 for pairs)")
+    pair("one_by_20000", "png", encode(Image.new("RGB", (40, 20000), (200, 10, 10)), "PNG"),
+         "images:aspect_ratio", "40x20000 image")
     for name, (ext, data, what) in _odd_images().items():
         pair(name, ext, data, "keep", what)
     # Member names that would escape an extraction folder: read as data, never as paths.
@@ -543,8 +543,8 @@ def _image_folder(plan: _Plan) -> None:
     cut = encode(scene(300, 200, seed=706), "PNG")
     put("truncated.png", cut[: len(cut) // 3], "images:truncated", "PNG cut short")
     put("bomb.png", png_bomb(30000, 30000), "images:too_many_pixels", "PNG declaring 30000x30000")
-    put("wide.png", encode(Image.new("RGB", (20001, 2), (0, 90, 200)), "PNG"), "images:too_large",
-        "20001x2 image (max_side 20000)")
+    put("wide.png", encode(Image.new("RGB", (20001, 40), (0, 90, 200)), "PNG"), "images:too_large",
+        "20001x40 image (max_side 20000)")
 
 
 # --------------------------------------------------------------------------- video

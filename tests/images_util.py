@@ -50,7 +50,7 @@ def bad_images() -> dict[str, bytes]:
         "unidentified": b"this is not an image at all" * 10,
         "truncated": good[: len(good) // 2],
         "too_many_pixels": png_bomb(),
-        "aspect_ratio": encode(Image.new("RGB", (20000, 1), (200, 10, 10)), "PNG"),
+        "aspect_ratio": encode(Image.new("RGB", (20000, 40), (200, 10, 10)), "PNG"),
     }
 
 
@@ -59,10 +59,10 @@ def odd_but_fine_images() -> dict[str, bytes]:
     cmyk = encode(photo(64, 48, 1).convert("CMYK"), "JPEG")
     sixteen = Image.fromarray((np.linspace(0, 65535, 64 * 48).reshape(48, 64)).astype(np.uint16))
     pal = photo(64, 48, 2).convert("P", palette=Image.ADAPTIVE)
-    frames = [Image.new("RGB", (40, 30), c) for c in ((255, 0, 0), (0, 255, 0))]
+    frames = [Image.new("RGB", (48, 36), c) for c in ((255, 0, 0), (0, 255, 0))]
     gif = io.BytesIO()
     frames[0].save(gif, "GIF", save_all=True, append_images=frames[1:])
-    la = Image.new("LA", (40, 30), (100, 0))
+    la = Image.new("LA", (48, 36), (100, 0))
     return {"cmyk": cmyk, "16bit": encode(sixteen, "PNG"), "palette": encode(pal, "PNG"),
             "animated": gif.getvalue(), "la": encode(la, "PNG")}
 

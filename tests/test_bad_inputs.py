@@ -51,7 +51,7 @@ table (parquet)      2 good rows                                         keep (2
                      random bytes; zero bytes; cut in half (no footer);  ingest:bad_parquet (4)
                        damaged data pages under an intact footer
 pairs (webdataset)   3 good pairs; sample before a tar's cut             keep (4)
-                     1x1 image (images.min_side is 1 by default)         keep
+                     1x1 image (images.min_side is 32 for pairs)         images:too_small
                      CMYK JPEG; 16-bit PNG; animated GIF                 keep (RGB; first frame)
                      JPEG whose scan data is noise (libjpeg only warns)  keep
                      members ../../etc/passwd.jpg and /abs/evil.jpg      keep (names are never
@@ -61,7 +61,7 @@ pairs (webdataset)   3 good pairs; sample before a tar's cut             keep (4
                      JPEG with a bogus Huffman table                     images:corrupt
                      JPEG cut in half                                    images:truncated
                      69-byte PNG declaring 30000x30000                   images:too_many_pixels
-                     1x20000 image                                       images:aspect_ratio
+                     40x20000 image                                      images:aspect_ratio
                      symlink member (to /etc/passwd) + caption;          ingest:missing_image (2)
                        caption without an image
                      tar cut inside a member                             ingest:truncated_tar
@@ -73,7 +73,7 @@ photos (images)      2 good images (.txt / .json captions); PNG named    keep (5
                      PNG whose pixel data is not zlib                    images:corrupt
                      PNG cut short                                       images:truncated
                      PNG declaring 30000x30000                           images:too_many_pixels
-                     20001x2 image                                       images:too_large
+                     20001x40 image                                      images:too_large
 clips (video)        mp4 + .srt, webm + .vtt + .json, 2 broken cues each keep (video.subtitle_cues_
                                                                            skipped = 2 in signals)
                      faststart mp4 cut at 60%                            keep (frames up to the cut)

@@ -141,7 +141,10 @@ class ImagesConfig:
     enabled: bool = opt(True, "decode, filter and tile images")
     max_pixels: int = opt(64_000_000, "larger images are rejected from their header, never decoded (`too_many_pixels`)")
     min_bytes: int = opt(0, "smaller files -> `too_few_bytes`")
-    min_side: int = opt(1, "shorter side below -> `too_small`")
+    min_side: int = opt(32, "image-text pairs' images: shorter side below -> `too_small` (a picture this small says "
+                        "little at a 336-pixel tile)")
+    page_min_side: int = opt(150, "images inside interleaved pages: shorter side below -> `too_small` part drop "
+                             "(OBELICS's rule: tracking pixels, spacers, icons and buttons)")
     max_side: int = opt(20_000, "longer side above -> `too_large`")
     max_aspect_ratio: float = opt(20.0, "long side / short side above -> `aspect_ratio`")
     max_per_doc: int = opt(48, "images past the cap are dropped and counted (`over_cap`)")

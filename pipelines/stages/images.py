@@ -16,9 +16,10 @@ from pipelines.schema import caption_documents
 from pipelines.stage import BatchStage
 
 
-def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | None = None
-                 ) -> tuple[dict, str | None]:
-    """One image or frame part -> (part with meta filled in, drop reason or None)."""
+def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | None = None,
+                 min_side: int | None = None) -> tuple[dict, str | None]:
+    """One image or frame part -> (part with meta filled in, drop reason or None);
+    `min_side` replaces `cfg.min_side` (a page's images have their own)."""
     from vision_prep.decode import ImageRejected, decode_image
     from vision_prep.hashes import phash
     from vision_prep.tiling import plan
@@ -40,7 +41,7 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | No
         except ImageRejected as e:
             reason = e.reason
         else:
-            reason = check_image(info.width, info.height, len(data), cfg)
+            reason = check_image(info.width, info.height, len(data), cfg, min_side)
             if reason is None:
                 tiles_cap = max_tiles or cfg.max_tiles
                 p = plan(info.height, info.width, cfg.tile_size, tiles_cap)
@@ -72,7 +73,8 @@ class ImagesProcessor:
                     continue
                 # Frames share the per-document cap with images (Llama 4: 48 per sample).
                 cap = self.frame_max_tiles if part["kind"] == "frame" else None
-                new, reason = prepare_part(part, self.cfg, kept, cap)
+                on_page = part["kind"] == "image" and not is_pair
+                new, reason = prepare_part(part, self.cfg, kept, cap, self.cfg.page_min_side if on_page else None)
                 out.append(new)
                 if reason is None:
                     kept += 1
