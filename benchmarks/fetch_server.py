@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from PIL import Image
 
 
-def image_bytes(fmt: str, size=(64, 48), color=(200, 30, 90)) -> bytes:
+def image_bytes(fmt: str, size=(240, 180), color=(200, 30, 90)) -> bytes:
     buf = io.BytesIO()
     Image.new("RGB", size, color).save(buf, format=fmt)
     return buf.getvalue()

@@ -35,6 +35,14 @@ def print_run_summary(result) -> None:
                   f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}", soft_wrap=True)
 
 
+def print_fetched(console, fetched: dict) -> None:
+    """Images fetched by URL; their failures are the `fetch_*` part drops and rejections."""
+    if fetched:
+        rate = fetched.get("images_per_task_s")
+        console.print(f"images fetched by URL: {fetched['images']:,} ({_human(fetched['bytes'])})"
+                      + (f", {rate:,.1f} per task-second" if rate else ""))
+
+
 def print_skipped(console, skipped: dict) -> None:
     """Files under the inputs' paths that no reader took, per source and reason."""
     if skipped:
@@ -111,6 +119,7 @@ def print_stats(s: dict, top: int) -> None:
     if s.get("part_drops"):
         console.print("parts dropped inside kept documents: "
                       + ", ".join(f"{k} {v}" for k, v in s["part_drops"].items()))
+    print_fetched(console, s.get("fetched") or {})
     print_skipped(console, s.get("skipped_files") or {})
     rates = s.get("dedup_rates") or {}
     if rates:

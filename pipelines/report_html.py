@@ -175,6 +175,10 @@ def render(s: dict, top: int = 15) -> str:
                              ("tiles/image", s["tiles_per_image"]), ("samples/shard", s["shard_samples"]),
                              ("bytes/shard", s["shard_bytes"])) if d.get("count")]
     dedup = [[k, f"{r['in']:,}", f"{r['removed']:,}", f"{100 * r['rate']:.2f}%"] for k, r in rates.items()]
+    parts = [[k, f"{v:,}"] for k, v in sorted((s.get("part_drops") or {}).items(), key=lambda kv: -kv[1])]
+    fetched = s.get("fetched") or {}
+    if fetched:
+        cards.append(("fetched images", f"{fetched.get('images', 0):,}"))
     warn = "" if s.get("has_manifest", True) else \
         '<p class="warn">No manifest.json: an unfinished or copied output; totals come from scanning the tars.</p>'
     title = html.escape(f"earlyfuse stats: {s.get('name') or s['path']}")
@@ -186,5 +190,6 @@ tokenizer {html.escape(str(s['tokenizer'].get('spec')))}</div>{warn}
 <div class="grid">{imgs}</div>
 <h2>Drops by stage</h2>{_table(["stage", "in", "kept", "rejected", "reasons"], reasons, "reasons")}
 <h2>Distributions</h2>{_table(["", "min", "p10", "p50", "p90", "p99", "max"], dists)}
+{f'<h2>Parts dropped inside kept documents</h2>{_table(["reason", "parts"], parts)}' if parts else ''}
 {f'<h2>Dedup</h2>{_table(["kind", "in", "removed", "rate"], dedup)}' if dedup else ''}
 </body></html>"""

@@ -233,6 +233,7 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
         "shard_samples": _percentiles(shard_samples),
         "stages": drops,
         "part_drops": report.get("part_drops", {}),
+        "fetched": report.get("fetched", {}),
         "skipped_files": report.get("skipped_files", {}),
         "stage_seconds": report.get("stage_seconds", {}),
         "dedup": report.get("dedup", {}),

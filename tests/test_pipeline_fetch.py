@@ -85,6 +85,17 @@ def test_fetched_images_reach_the_shards(fetch_run):
     assert fetched["bytes"] == 2 * len(JPEG) + len(PNG) + len(WEBP)
 
 
+def test_stats_and_the_html_page_show_the_fetch(fetch_run):
+    from pipelines.report_html import render
+    from pipelines.stats import summarize
+
+    _, _, out, _, _, _ = fetch_run
+    s = summarize(out)
+    assert s["fetched"]["images"] == 4 and s["part_drops"]["fetch_opt_out_robots"] == 1
+    page = render(s)
+    assert "fetched images" in page and "fetch_http_4xx" in page
+
+
 def test_url_datasets_become_pairs_and_failures_are_rejections(fetch_run):
     _, _, out, hits, _, base = fetch_run
     report = json.loads((out / "report" / "stages.json").read_text())

@@ -173,7 +173,9 @@ def _attach_images(rng: random.Random, pages: list[Page]) -> tuple[list[dict], l
             png_count += fmt == "png"
             url = f"https://static.{page.host}/img/{name}.{'png' if fmt == 'png' else 'jpg'}"
             img_rng = _rng("warc-image", url)
-            width = img_rng.randrange(120, 401, 8)
+            # Content pictures: at least 150 px on the shorter side, as the page-image filter
+            # (images.page_min_side) asks of real pages' pictures.
+            width = img_rng.randrange(272, 481, 8)
             height = int(width * img_rng.choice([0.75, 0.5625, 1.0]))
             image, caption = draw_picture(img_rng, width, height, alpha=alpha)
             stored.append({"url": url, "fmt": fmt, "alpha": alpha, "image": image, "alt": caption})
