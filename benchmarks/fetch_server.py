@@ -134,11 +134,11 @@ class FetchServer:
         if route == "/ours.jpg":
             return send(h, 200, JPEG, "image/jpeg", {"X-Robots-Tag": "earlyfuse: noimageai"})
         if route.startswith("/loop/"):
-            n = int(route.rsplit("/", 1)[-1])
+            n = int(route.rsplit("/", 1)[-1].split(".")[0])
             return send(h, 302, b"", "text/plain", {"Location": f"/loop/{n + 1}"})
-        if route == "/redirect-ok":
+        if route.startswith("/redirect-ok"):
             return send(h, 301, b"", "text/plain", {"Location": "img/moved.png"})
-        if route == "/to-metadata":
+        if route.startswith("/to-metadata"):
             return send(h, 302, b"", "text/plain", {"Location": "http://169.254.169.254/latest/meta-data/"})
         return send(h, 404, b"", "text/plain")
 

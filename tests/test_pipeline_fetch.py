@@ -38,7 +38,10 @@ def fetch_run(spark, tmp_path_factory):
         base = server.url("")
         # Relative sources resolve against the page's URL, the server's.
         write_warc(d / "c.warc.gz", [warc_record(f"{base}/walk", page(
-            ["/img/boat.jpg", "img/net.png", "/missing.jpg", "/noai.jpg", "/private/secret.jpg", "/img/boat.jpg"]))])
+            ["/img/boat.jpg", "img/net.png", "/missing.jpg", "/noai.jpg", "/private/secret.jpg", "/img/boat.jpg",
+             "/flaky.jpg", "/busy.jpg", "/down.jpg", "/slow.jpg", "/huge.jpg", "/huge-undeclared.jpg",
+             "/html-as-jpeg.jpg", "/otherbot.jpg", "/ours.jpg", "/loop/0.jpg", "/redirect-ok.jpg",
+             "/to-metadata.jpg"]))])
         rows = [{"URL": f"{base}/img/pair.jpg", "TEXT": "a red square on a white wall"},
                 {"URL": f"{base}/missing.jpg", "TEXT": "a picture that is gone"},
                 {"URL": f"{base}/ours.jpg", "TEXT": "a picture whose owner opted out"},
@@ -55,7 +58,8 @@ def fetch_run(spark, tmp_path_factory):
                         "image_url_field": "URL", "text_field": "TEXT"},
                        {"name": "pq", "format": "parquet", "path": str(d / "urls.parquet"),
                         "image_url_field": "url", "text_field": "caption", "url_field": "page"}],
-            "fetch": {"enabled": True, "allow_networks": ["127.0.0.1/32"], "retries": 0},
+            "fetch": {"enabled": True, "allow_networks": ["127.0.0.1/32"], "retries": 1, "backoff": 0.05,
+                      "read_timeout": 2.0, "total_timeout": 3.0, "max_bytes": 100_000, "max_redirects": 3},
             "quality": {"enabled": False},
             "shards": {"max_samples": 100},
         }
@@ -72,17 +76,23 @@ def test_fetched_images_reach_the_shards(fetch_run):
     samples = {s["json"]["uri"]: s for s in wds.WebDataset(urls, shardshuffle=False).decode()}
     doc = samples[f"{base}/walk"]
     images = doc["json"]["images"]
-    assert [im["src"] for im in images] == [f"{base}/img/boat.jpg", f"{base}/img/net.png", f"{base}/img/boat.jpg"]
+    assert [im["src"] for im in images] == [f"{base}/img/{p}" for p in ("boat.jpg", "net.png", "boat.jpg")] + [
+        f"{base}/flaky.jpg", f"{base}/busy.jpg", f"{base}/otherbot.jpg", f"{base}/redirect-ok.jpg"]  # as the page says
     assert doc["tiles.npy"].shape[0] == sum(im["n_tiles"] for im in images)
     assert images[0]["sha1"] == hashlib.sha1(JPEG).hexdigest()
-    assert first.part_drops == {"fetch_http_4xx": 1, "fetch_opt_out_header": 1, "fetch_opt_out_robots": 1}
+    assert first.part_drops == {  # every failure as planted, each once
+        "fetch_http_4xx": 1, "fetch_http_5xx": 1, "fetch_timeout": 1, "fetch_too_large": 2, "fetch_not_image": 1,
+        "fetch_opt_out_header": 2, "fetch_opt_out_robots": 1, "fetch_too_many_redirects": 1,
+        "fetch_private_address": 1}
     assert hits["/img/boat.jpg"] == 1               # one request for a URL a page uses twice
+    assert hits["/flaky.jpg"] == 2 and hits["/busy.jpg"] == 2 and hits["/down.jpg"] == 2  # retried once
     assert "/private/secret.jpg" not in hits and hits["/robots.txt"] >= 1
     report = json.loads((out / "report" / "stages.json").read_text())
     assert report["part_drops"] == first.part_drops
     fetched = report["fetched"]
-    assert fetched["images"] == 4 and fetched["images_per_task_s"] > 0  # boat, net, and two pairs' images
-    assert fetched["bytes"] == 2 * len(JPEG) + len(PNG) + len(WEBP)
+    # boat, net, flaky, busy, otherbot, moved and the two pairs' images
+    assert fetched["images"] == 8 and fetched["images_per_task_s"] > 0
+    assert fetched["bytes"] == 5 * len(JPEG) + 2 * len(PNG) + len(WEBP)
 
 
 def test_stats_and_the_html_page_show_the_fetch(fetch_run):
@@ -91,7 +101,7 @@ def test_stats_and_the_html_page_show_the_fetch(fetch_run):
 
     _, _, out, _, _, _ = fetch_run
     s = summarize(out)
-    assert s["fetched"]["images"] == 4 and s["part_drops"]["fetch_opt_out_robots"] == 1
+    assert s["fetched"]["images"] == 8 and s["part_drops"]["fetch_opt_out_robots"] == 1
     page = render(s)
     assert "fetched images" in page and "fetch_http_4xx" in page
 
