@@ -22,7 +22,8 @@ from pipelines.manifest import MANIFEST
 RUN_FILE = "run.json"
 # Settings that change how a run executes, not what it produces.
 _NOT_FINGERPRINTED = {"run": ("output", "progress", "master", "work_dir", "resume", "shuffle_partitions",
-                              "arrow_batch_size"), "storage": None, "spark": None, "sample": None}
+                              "arrow_batch_size"), "storage": None, "spark": None, "sample": None,
+                      "fetch": ("cache", "cache_dir")}
 
 
 def fingerprint(cfg: Config, code_version: str) -> str:

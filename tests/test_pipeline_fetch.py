@@ -157,3 +157,22 @@ def test_fetch_config_is_validated():
     with pytest.raises(ConfigError, match="image_url_field is for jsonl and parquet"):
         parse_config({"inputs": [{"name": "a", "format": "warc", "path": "x", "image_url_field": "u"}],
                       "fetch": {"enabled": True}})
+
+
+def test_cache_on_s3():
+    """The cache through the storage layer on moto's S3 server (a shared `fetch.cache_dir`)."""
+    from pipelines.io import s3
+    from pipelines.io.storage import StorageOptions
+    from tests.s3_util import fake_credentials, moto_server
+
+    with moto_server() as endpoint, fake_credentials():
+        opts = StorageOptions(endpoint_url=endpoint)
+        s3.client(opts).create_bucket(Bucket="fetch-cache")
+        cache = FetchCache("s3://fetch-cache/runs/shared", opts)
+        cache.put(FetchResult("http://x.example/a.jpg", "ok", body=JPEG, format="jpeg"))
+        cache.put(FetchResult("http://x.example/b.jpg", "opt_out_robots"))
+        again = FetchCache("s3://fetch-cache/runs/shared", opts)   # another run, another worker
+        assert again.get("http://x.example/a.jpg").body == JPEG
+        assert again.get("http://x.example/b.jpg").reason == "opt_out_robots"
+        keys = [o["Key"] for o in s3.client(opts).list_objects_v2(Bucket="fetch-cache")["Contents"]]
+        assert len(keys) == 2 and all(k.startswith("runs/shared/") for k in keys)

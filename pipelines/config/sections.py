@@ -191,8 +191,9 @@ class FetchConfig:
                               "point at the cluster's metadata service)")
     allow_networks: list[str] = opt(factory=list, doc="private networks allowed anyway, as CIDR (an intranet crawl: "
                                     "`[\"10.1.0.0/16\"]`)")
-    cache: bool = opt(True, "keep fetched images and lasting failures under the work folder, so a resumed run "
-                      "fetches nothing twice")
+    cache: bool = opt(True, "keep fetched images and lasting failures, so a resumed run fetches nothing twice")
+    cache_dir: str = opt("", "where: `\"\"` = `<work folder>/fetch-cache` (cleared with the work folder); a folder or "
+                         "`s3://` prefix of your own outlives runs and can be shared by them")
 
 
 @dataclass

@@ -96,7 +96,8 @@ class FetchImages(BatchStage):
 
     def make_processor(self, ctx):
         work = getattr(ctx, "work", None) if ctx is not None else None
-        cache_root = f"{work.rstrip('/')}/fetch-cache" if (self.cfg.cache and work) else None
+        cache_root = self.cfg.cache_dir or (f"{work.rstrip('/')}/fetch-cache" if work else None)
+        cache_root = cache_root if self.cfg.cache else None
         counters = (ctx.counter("fetched_images"), ctx.counter("fetched_bytes")) if ctx is not None else (None, None)
         opts = ctx.storage_opts if ctx is not None else None
         return FetchProcessor(self.cfg, cache_root, opts, *counters)
