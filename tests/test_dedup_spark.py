@@ -125,7 +125,7 @@ def test_images_near_duplicates_and_frequent_images(spark, driver_max_rows):
     from tests.images_util import encode, scene
 
     x = scene(300, 200, seed=1)
-    logo = encode(scene(64, 64, seed=7), "PNG")
+    logo = encode(scene(160, 160, seed=7), "PNG")  # at least images.page_min_side: a logo, not an icon
     jpeg = lambda w, h, seed: encode(scene(w, h, seed), "JPEG", quality=90)  # noqa: E731
     rows = [
         record("p1", "pairs", "p1", [image_part(encode(x, "JPEG", quality=90)), caption_part("a red kite")]),

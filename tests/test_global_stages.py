@@ -28,7 +28,7 @@ def _mixed_rows():
     rows = [record(i, "gen", f"https://example.org/{len(corpus.ids) - n}/{i}", [text_part(t)])
             for n, (i, t) in enumerate(zip(corpus.ids, corpus.texts))]
     x = scene(300, 200, seed=1)
-    logo = encode(scene(64, 64, seed=7), "PNG")
+    logo = encode(scene(160, 160, seed=7), "PNG")  # at least images.page_min_side: a logo, not an icon
     rows += [
         record("p1", "pairs", "u/p1", [image_part(encode(x, "JPEG", quality=90)), caption_part("a red kite")]),
         record("p2", "pairs", "u/p0", [image_part(encode(x.resize((240, 160)), "JPEG", quality=75)),
