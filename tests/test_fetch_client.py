@@ -143,3 +143,18 @@ def test_retry_after_forms():
     assert retry_after_seconds("7", now) == 7.0
     assert retry_after_seconds("Sun, 09 Sep 2001 01:46:50 GMT", now) == pytest.approx(10.0)
     assert retry_after_seconds("soon", now) is None and retry_after_seconds(None, now) is None
+
+
+def test_an_unforeseen_error_is_one_counted_result(server, monkeypatch, capsys):
+    with Fetcher(options(robots=False)) as f:
+        real = f._send
+
+        def broken(target, url):
+            if url.endswith("/img/boom.jpg"):
+                raise RuntimeError("a bug nobody foresaw")
+            return real(target, url)
+
+        monkeypatch.setattr(f, "_send", broken)
+        results = f.fetch_all([server.url("/img/boom.jpg"), server.url("/img/fine.jpg")])
+    assert [r.reason for r in results] == ["error", "ok"]
+    assert "a bug nobody foresaw" in capsys.readouterr().err

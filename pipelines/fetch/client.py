@@ -13,6 +13,7 @@ of REASONS ("ok" for an image). The settings are the config's `[fetch]` section
 from __future__ import annotations
 
 import email.utils
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -31,7 +32,7 @@ from pipelines.fetch.optout import ROBOTS_MAX_BYTES, RobotsRules, header_opt_out
 
 REASONS = ("ok", "http_4xx", "http_5xx", "timeout", "too_large", "not_image", "opt_out_header",
            "opt_out_robots", "private_address", "bad_url", "too_many_redirects", "dns_error",
-           "connect_error")
+           "connect_error", "error")
 # Outcomes worth another attempt: the server or the network may answer next time.
 _RETRYABLE = {"http_5xx", "timeout", "connect_error"}
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -163,6 +164,11 @@ class Fetcher:
                 if not retryable or attempts > o.retries or wait > o.max_retry_after:
                     return FetchResult(url, out.reason, status=out.status, attempts=attempts, detail=out.detail)
                 self.sleep(wait)
+            except (ValueError, UnicodeError) as exc:  # a URL or header no parser accepts
+                return FetchResult(url, "bad_url", attempts=attempts, detail=str(exc))
+            except Exception as exc:  # noqa: BLE001 - one URL nobody foresaw must not fail the task
+                print(f"earlyfuse fetch: {url}: {exc!r}", file=sys.stderr)
+                return FetchResult(url, "error", attempts=attempts, detail=repr(exc))
 
     def _attempt(self, url: str) -> FetchResult:
         o = self.options
