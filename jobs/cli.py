@@ -156,8 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     w.add_argument("--json", action="store_true", help="machine-readable output")
     w.set_defaults(func=cmd_show)
     from jobs.submit import add_submit_parser
+    from jobs.train_classifier import add_parser as add_train_classifier_parser
 
     add_submit_parser(sub)
+    add_train_classifier_parser(sub)
     return ap
 
 
