@@ -140,6 +140,21 @@ def global_stage(stage, batches: list[pa.RecordBatch]) -> tuple[list[pa.RecordBa
                                                      len(set(clusters.column("root").to_pylist())))
 
 
+def line_dedup(stage, batches: list[pa.RecordBatch]):
+    """Line dedup's counting in this process: the stage's own key function over the kept
+    rows, NumPy's unique counts in place of Spark's group-by."""
+    import numpy as np
+
+    from filters.lines import n_buckets
+    from pipelines.stages.line_dedup import LineDedup, line_keys
+
+    kept = [k for k in (_kept(b, ["id", "parts"]) for b in batches) if k.num_rows]
+    buckets = n_buckets(sum(k.num_rows for k in kept), stage.cfg.bucket_docs)
+    keys = [line_keys(k, buckets).column("key").to_numpy() for k in kept]
+    values, counts = np.unique(np.concatenate(keys) if keys else np.empty(0, np.int64), return_counts=True)
+    return LineDedup(stage.cfg, buckets, np.sort(values[counts > stage.cfg.max_count]))
+
+
 def apply_marks(batches: list[pa.RecordBatch], marks: pa.Table) -> list[pa.RecordBatch]:
     """Statuses (on kept rows) and dropped parts from LocalMarks' table, batch by batch."""
     if not marks.num_rows:
@@ -202,10 +217,12 @@ def _rejected_table(batches) -> pa.Table:
 
 def run_plain(cfg) -> PlainResult:
     """The config's pipeline in this process; writes shards, manifest.json and rejected/."""
+    from pipelines.global_stage import GlobalStage
     from pipelines.ingest import read_files_batches
     from pipelines.manifest import build_manifest
     from pipelines.plan import global_stages, record_stages
     from pipelines.stage import BatchStage, Step
+    from pipelines.stages.line_dedup import LineDedup
     from pipelines.stages.resolve_images import ResolveImages
     from pipelines.stages.shard import auto_partitions, write_partition
     from pipelines.stages.tokenize import tokenize_batch, tokenizer
@@ -235,6 +252,11 @@ def run_plain(cfg) -> PlainResult:
     for stage in stages[1:]:
         if isinstance(stage, ResolveImages):
             batches = resolve_images(batches)
+        elif isinstance(stage, GlobalStage):
+            batches, _ = global_stage(stage, batches)
+        elif isinstance(stage, LineDedup):
+            step = Step(line_dedup(stage, batches), None)
+            batches = [step(b) for b in batches]
         elif isinstance(stage, BatchStage):
             step = Step(stage, None)
             batches = [step(b) for b in batches]

@@ -35,6 +35,7 @@ class RunReport:
     globals: dict[str, GlobalResult] = field(default_factory=dict)
     seconds: dict[str, float] = field(default_factory=dict)     # per stage, fused or not
     notes: dict[str, object] = field(default_factory=dict)      # facts of this run's data
+    curation: dict[str, dict] = field(default_factory=dict)     # line dedup's counts, ...
     skipped_files: dict[str, dict[str, int]] = field(default_factory=dict)  # source -> reason -> files
 
     def add_global(self, stage, stats: dict, clusters, seconds: float, where: str) -> None:

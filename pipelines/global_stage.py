@@ -55,6 +55,7 @@ class GlobalStage(Stage):
     # Set from the stage's config section: survivors' order and the engine's size gate.
     order_by = "id"
     driver_max_rows = 1_000_000
+    barrier = True
 
     def keys(self, batch: pa.RecordBatch) -> pa.RecordBatch:
         raise NotImplementedError

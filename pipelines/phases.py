@@ -31,19 +31,71 @@ def split_by_scope(stages: list[Stage]) -> tuple[list[Stage], list[Stage]]:
     return first, media
 
 
+def segments(stages: list[Stage]) -> list[list[Stage]]:
+    """The stages cut before every barrier stage (one that needs all the records reaching
+    it first), except right after a global stage: consecutive global stages, and a barrier
+    stage that prepares from what they kept, share one Parquet checkpoint."""
+    from pipelines.global_stage import GlobalStage
+
+    out: list[list[Stage]] = [[]]
+    for stage in stages:
+        if stage.barrier and out[-1] and not isinstance(out[-1][-1], GlobalStage):
+            out.append([])
+        out[-1].append(stage)
+    return out
+
+
+def run_segment(segment: list[Stage], df, ctx: RunContext):
+    """A segment after a checkpoint: its global stages decide over `df` (marks joined back),
+    its barrier stages prepare from the records that reach them, the rest run fused."""
+    from pipelines.global_stage import GlobalStage, run_global_stages
+
+    batch: list[Stage] = []
+    for stage in segment:
+        if isinstance(stage, GlobalStage):
+            if batch:
+                raise StageContractError(f"global stage {stage.name} follows batch stages in one segment")
+            df = run_global_stages([stage], df, ctx)
+            continue
+        if stage.barrier:
+            ctx.tables["reaching"] = df
+            stage = stage.prepare(ctx)
+        if stage is not None:
+            batch.append(stage)
+    ctx.tables.pop("reaching", None)
+    return apply_all(fuse(batch), df, ctx)
+
+
 def record_phase(stages: list[Stage], ctx: RunContext, ingested: str, filtered: str) -> None:
     """Ingest and the per-record stages -> Parquet at `filtered`.
 
-    The source and the stages over every record run in one Python pass per input file
-    (fused). Without media stages that pass writes `filtered`. Otherwise it writes
-    `ingested` while counting media records and image resources; the media stages then
-    prepare for what was counted and run only on records that hold media, the others are
-    copied by the JVM, and a run without any media renames `ingested` to `filtered`.
+    The source and the stages over every record up to the first barrier stage run in one
+    Python pass per input file (fused). Each barrier (URL dedup, line dedup, a top-fraction
+    classifier: stages that need every record reaching them first) costs one Parquet write
+    and read of the records (`ingested-<n>`), never a second extraction. Without media
+    stages the last pass writes `filtered`. Otherwise it writes `ingested` while counting
+    media records and image resources; the media stages then prepare for what was counted
+    and run only on records that hold media, the others are copied by the JVM, and a run
+    without any media renames `ingested` to `filtered`.
     """
-    from pyspark.sql import functions as F
 
     first, media = split_by_scope(stages)
-    records = apply_all(fuse(first), None, ctx)
+    head, *rest = segments(first)
+    records = apply_all(fuse(head), None, ctx)
+    written: list[str] = []
+    for n, segment in enumerate(rest):
+        path = f"{ingested}-{n}"
+        records.write.mode("overwrite").parquet(path)
+        written.append(path)
+        records = run_segment(segment, ctx.spark.read.parquet(path), ctx)
+    _media_phase(records, media, ctx, ingested, filtered)
+    for path in written:
+        shutil.rmtree(path, ignore_errors=True)
+
+
+def _media_phase(records, media: list[Stage], ctx: RunContext, ingested: str, filtered: str) -> None:
+    from pyspark.sql import functions as F
+
     if not media:
         records.write.mode("overwrite").parquet(filtered)
         return

@@ -139,7 +139,7 @@ def global_summary(report, family: str, clusters_path: str, shuffle: dict | None
 def report_dict(stages: list[dict], by_source: list[dict], timings: dict, status_counts: dict,
                 part_drops: dict, dedup: dict | None = None, resumed: list[str] | None = None,
                 stage_seconds: dict | None = None, skipped_files: dict | None = None,
-                fetched: dict | None = None) -> dict:
+                fetched: dict | None = None, curation: dict | None = None) -> dict:
     ingested = stages[0]["in"] if stages else 0
     return {
         "stages": stages,
@@ -158,4 +158,43 @@ def report_dict(stages: list[dict], by_source: list[dict], timings: dict, status
         "dedup": dedup or {},
         # Images fetched by URL in this run (its failures are part drops `fetch_<reason>`).
         "fetched": fetched or {},
+        # URL dedup, line dedup and classifiers: what each decided beyond its rejections.
+        "curation": curation or {},
     }
+
+
+def signal_totals(docs, names: list[str]) -> dict[str, dict]:
+    """Per signal: documents carrying it, and its sum (lines removed) or mean (a score), over
+    every document whatever its status: one aggregation reading `signals` alone."""
+    from pyspark.sql import functions as F
+
+    if not names:
+        return {}
+    aggs = []
+    for i, name in enumerate(names):
+        value = F.col("signals")[name]
+        aggs += [F.count(value).alias(f"n{i}"), F.sum(value).alias(f"s{i}")]
+    row = docs.select("signals").agg(*aggs).collect()[0]
+    return {name: {"documents": int(row[f"n{i}"]), "sum": float(row[f"s{i}"] or 0.0)}
+            for i, name in enumerate(names)}
+
+
+def curation_block(cfg, saved: dict, totals: dict[str, dict]) -> dict:
+    """The report's `curation` block: what the record phase saved (URL dedup's and the
+    top-fraction decisions' statistics, line dedup's counts) and the signals' totals."""
+    block: dict = {}
+    if cfg.url_dedup.enabled:
+        block["url_dedup"] = saved.get("url_dedup", {})
+    if cfg.line_dedup.enabled:
+        lines, chars = totals.get("line_dedup.lines_removed", {}), totals.get("line_dedup.chars_removed", {})
+        block["line_dedup"] = dict(saved.get("line_dedup", {}), documents_touched=lines.get("documents", 0),
+                                   lines_removed=int(lines.get("sum", 0)), chars_removed=int(chars.get("sum", 0)))
+    top = saved.get("classifier", {})
+    for c in cfg.classifiers:
+        t = totals.get(f"classifier.{c.name}", {})
+        n = t.get("documents", 0)
+        block.setdefault("classifiers", {})[c.name] = dict(
+            {"mode": c.mode, "scored": n, "mean_score": round(t["sum"] / n, 6) if n else None},
+            **({"threshold": c.threshold} if c.mode == "threshold" else {}),
+            **({"fraction": c.fraction, **top.get(c.name, {})} if c.mode == "top_fraction" else {}))
+    return block

@@ -17,7 +17,14 @@ from pipelines.output import Output, fingerprint
 from pipelines.phases import Background, global_phase, record_phase, shard_phase
 from pipelines.plan import global_stages, record_stages, stage_names
 from pipelines.progress import Progress
-from pipelines.report import rejected_rows, report_dict, stage_counts, status_and_drops
+from pipelines.report import (
+    curation_block,
+    rejected_rows,
+    report_dict,
+    signal_totals,
+    stage_counts,
+    status_and_drops,
+)
 from pipelines.schema import KEEP
 from pipelines.spark import check_java, get_session
 
@@ -43,6 +50,11 @@ def write_json_atomic(path: Path, obj) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_text(json.dumps(obj, indent=2, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
     os.replace(tmp, path)
+
+
+def curated_signals(cfg: Config) -> list[str]:
+    names = ["line_dedup.lines_removed", "line_dedup.chars_removed"] if cfg.line_dedup.enabled else []
+    return names + [f"classifier.{c.name}" for c in cfg.classifiers]
 
 
 def run_pipeline(cfg: Config, spark=None) -> RunResult:
@@ -76,6 +88,12 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
                 "images": ctx.count("fetched_images"), "bytes": ctx.count("fetched_bytes"),
                 "task_seconds": round(busy, 3),
                 "images_per_task_s": round(ctx.count("fetched_images") / busy, 1) if busy else None})
+        # What the record phase decided beyond statuses, kept beside the checkpoint too.
+        write_json_atomic(Path(out.work_path("curation.json")), dict(
+            ctx.report.curation, **{name: r.stats for name, r in ctx.report.globals.items()
+                                    if r.family == "curation"}))
+    saved_curation = (json.loads(Path(out.work_path("curation.json")).read_text())
+                      if Path(out.work_path("curation.json")).is_file() else {})
     if cfg.fetch.enabled and Path(out.work_path("fetched.json")).is_file():
         ctx.report.notes["fetched"] = json.loads(Path(out.work_path("fetched.json")).read_text())
 
@@ -107,6 +125,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         for r in by_source:
             status_counts[r["status"]] = status_counts.get(r["status"], 0) + r["count"]
         counts = stage_counts(status_counts, stage_names(cfg))
+        curation = curation_block(cfg, saved_curation, signal_totals(docs, curated_signals(cfg)))
         if dedup:
             shutil.copytree(out.work_path("dedup_clusters"), out.spark_path("report", "dedup_clusters"))
             out.publish("report/dedup_clusters")
@@ -139,7 +158,8 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     fetched = ctx.report.notes.get("fetched")
     out.write_json("report/stages.json", report_dict(
         counts, by_source, timings, status_counts, part_drops, dedup_report, resumed=skipped,
-        stage_seconds=seconds, skipped_files=skipped_files, fetched=fetched))
+        stage_seconds=seconds, skipped_files=skipped_files, fetched=fetched,
+        curation=curation))
     # Written last: a folder without it is not a finished dataset.
     out.write_json(MANIFEST, manifest)
     return RunResult(out.uri, manifest, counts, timings, dict(sorted(part_drops.items())), skipped,

@@ -23,7 +23,8 @@ Kinds of stage:
 - any other `Stage`: Spark SQL over the DataFrame (image resolution by a join, tokenize).
 
 `prepare(ctx)` lets a stage specialise itself to the run's data once the stages before it
-have run (image resolution: by broadcast, by join, or not at all); it returns the stage to
+have run (image resolution: by broadcast, by join, or not at all; line dedup: the lines
+counted over `ctx.tables["reaching"]`, the records that reach it); it returns the stage to
 apply, or None to skip it.
 """
 
@@ -53,6 +54,10 @@ class Stage(abc.ABC):
     # "media": the stage only concerns records holding image, frame or video parts, and the
     # pipeline runs it over those alone (pipelines/phases.py).
     scope: str = "all"
+    # True: the stage needs all the records that reach it before any is processed (`prepare`
+    # counts them, or a global stage decides over them), so the record phase writes the
+    # records to Parquet before it and reads them back (pipelines/phases.py).
+    barrier: bool = False
 
     def prepare(self, ctx) -> Stage | None:
         return self

@@ -11,7 +11,7 @@ import pytest
 import webdataset as wds
 
 from jobs.cli import main as cli_main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, sample_config
 
 pytestmark = pytest.mark.e2e
 
@@ -129,7 +129,8 @@ def test_report_counts_are_consistent(sample_run):
     out = Path(result.output)
     report = json.loads((out / "report" / "stages.json").read_text())
     stages = report["stages"]
-    assert [s["stage"] for s in stages] == ["ingest", "urlfilter", "pii", "langid", "quality", "resolve_images",
+    assert [s["stage"] for s in stages] == ["ingest", "urlfilter", "pii", "url_dedup", "line_dedup", "langid",
+                                            "quality", "resolve_images",
                                             "video", "images", "dedup_exact", "dedup_near", "dedup_images",
                                             "dedup_video"]
     for prev, cur in zip(stages, stages[1:]):
@@ -177,3 +178,32 @@ def test_rerun_on_one_core_gives_identical_shards(sample_run, tmp_path):
     first = {s["name"]: s["sha256"] for s in result.manifest["shards"]}
     second = json.loads((out2 / "manifest.json").read_text())
     assert {s["name"]: s["sha256"] for s in second["shards"]} == first
+
+
+def test_sample_boilerplate_lines_go_and_the_quality_rules_judge_what_is_left(sample_run, spark, tmp_path):
+    """The sample's docs repeat a site's navigation and cookie banner: line dedup removes them
+    everywhere, and the page that only the boilerplate carried past the Gopher word minimum is
+    rejected by the quality rules, where a run without line dedup keeps it. The older crawl of
+    a URL loses to the newer one."""
+    from pipelines.run import run_pipeline
+
+    result, truth, root = sample_run
+    docs = {r["uri"]: r for r in pq.read_table(Path(result.output) / "_work" / "docs").to_pylist()
+            if r["source"] == "docs"}
+    planted = {d["kind"]: d for d in truth["docs"] if d["kind"] in ("boilerplate_padded", "older_version")}
+    for r in docs.values():
+        text = "\n".join(p["text"] or "" for p in r["parts"])
+        if r["status"] == "keep":
+            assert "cookies" not in text and "All rights reserved" not in text and "About us" not in text.title()
+    padded = docs[planted["boilerplate_padded"]["url"]]
+    assert padded["status"].startswith("quality:gopher_quality:")
+    assert dict(padded["signals"])["line_dedup.lines_removed"] == 3.0
+    older = planted["older_version"]
+    assert docs[older["url"]]["status"] == "url_dedup:older_version"
+    assert docs[next(d["url"] for d in truth["docs"] if d["id"] == older["dup_of"])]["status"] == "keep"
+
+    cfg = sample_config(root, tmp_path / "off", line_dedup__enabled=False)
+    cfg.inputs = [i for i in cfg.inputs if i.name == "docs"]
+    run_pipeline(cfg, spark)
+    off = {r["uri"]: r for r in pq.read_table(tmp_path / "off" / "_work" / "docs").to_pylist()}
+    assert off[planted["boilerplate_padded"]["url"]]["status"] == "keep"

@@ -46,13 +46,15 @@ def _page_truth(page: Page) -> dict:
 
 
 def generate_sample_inputs(root: str | os.PathLike, force: bool = False) -> dict:
-    """Create the sample inputs under root (idempotent: if root/'truth.json' exists and not force,
-    return its parsed content without regenerating). Returns the truth dict (also written to
-    root/'truth.json', written LAST)."""
+    """Create the sample inputs under root (idempotent: if root/'truth.json' of this generator
+    version exists and not force, return its parsed content without regenerating). Returns the
+    truth dict (also written to root/'truth.json', written LAST)."""
     root = Path(root)
     truth_path = root / "truth.json"
     if truth_path.exists() and not force:
-        return json.loads(truth_path.read_text(encoding="utf-8"))
+        truth = json.loads(truth_path.read_text(encoding="utf-8"))
+        if truth.get("version") == TRUTH_VERSION:  # inputs of an older generator are made again
+            return truth
     root.mkdir(parents=True, exist_ok=True)
 
     pages, stored_images, missing_urls = plan_pages()

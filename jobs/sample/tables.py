@@ -13,7 +13,7 @@ from pathlib import Path
 _T = json.loads((Path(__file__).with_name("tables.json")).read_text(encoding="utf-8"))
 
 SEED = "earlyfuse-sample-v1"
-TRUTH_VERSION = 1
+TRUTH_VERSION = 2  # 2: docs with site boilerplate, crawl dates and an older crawl
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://earlyfuse.invalid/sample-data")
 
 

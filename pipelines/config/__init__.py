@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from pipelines.config.load import ConfigError, load_config, parse_config
 from pipelines.config.sections import (
+    ClassifierConfig,
     Config,
     DedupConfig,
     FetchConfig,
     ImagesConfig,
     InputConfig,
     LangIdConfig,
+    LineDedupConfig,
     PiiConfig,
     QualityConfig,
     RunConfig,
@@ -19,10 +21,12 @@ from pipelines.config.sections import (
     ShardConfig,
     StorageConfig,
     TokenizerConfig,
+    UrlDedupConfig,
     UrlFilterConfig,
     VideoConfig,
 )
 
-__all__ = ["Config", "ConfigError", "DedupConfig", "FetchConfig", "ImagesConfig", "InputConfig", "LangIdConfig",
-           "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig",
-           "TokenizerConfig", "UrlFilterConfig", "VideoConfig", "load_config", "parse_config"]
+__all__ = ["ClassifierConfig", "Config", "ConfigError", "DedupConfig", "FetchConfig", "ImagesConfig", "InputConfig",
+           "LangIdConfig", "LineDedupConfig", "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig",
+           "ShardConfig", "StorageConfig", "TokenizerConfig", "UrlDedupConfig", "UrlFilterConfig", "VideoConfig",
+           "load_config", "parse_config"]

@@ -11,7 +11,15 @@ import types
 import typing
 from pathlib import Path
 
-from pipelines.config.sections import Config, DedupConfig, ImagesConfig, InputConfig, LangIdConfig, VideoConfig
+from pipelines.config.sections import (
+    ClassifierConfig,
+    Config,
+    DedupConfig,
+    ImagesConfig,
+    InputConfig,
+    LangIdConfig,
+    VideoConfig,
+)
 
 
 class ConfigError(ValueError):
@@ -82,14 +90,8 @@ def _validate(cfg: Config, src: str) -> None:
     seen = set()
     for i, inp in enumerate(cfg.inputs):
         where = f"inputs[{i}]"
-        if not inp.name:
-            raise ConfigError(f"{src}: {where}.name is required")
-        if inp.name in seen:
-            raise ConfigError(f"{src}: {where}.name '{inp.name}' is used twice")
-        seen.add(inp.name)
-        if inp.format not in InputConfig.FORMATS:
-            raise ConfigError(f"{src}: {where}.format must be one of "
-                              f"{', '.join(InputConfig.FORMATS)}, got {inp.format!r}")
+        _unique_name(inp.name, f"{src}: {where}", seen)
+        _one_of(inp.format, InputConfig.FORMATS, f"{src}: {where}.format")
         if not inp.path:
             raise ConfigError(f"{src}: {where}.path is required")
         if inp.image_url_field:
@@ -136,6 +138,7 @@ def _validate(cfg: Config, src: str) -> None:
     if not 0 <= im.resolve_on_driver_bytes <= 4_000_000_000:
         raise ConfigError(f"{src}: images.resolve_on_driver_bytes must be 0..4000000000 (0 = always Spark's joins)")
     _validate_fetch(cfg.fetch, src)
+    _validate_text_curation(cfg, src)
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
@@ -201,3 +204,52 @@ def _validate_fetch(f, src: str) -> None:
         except ValueError:
             raise ConfigError(f"{src}: fetch.allow_networks: {net!r} is not a network (CIDR such as 10.0.0.0/8)") \
                 from None
+
+
+def _unique_name(name: str, where: str, seen: set) -> None:
+    if not name:
+        raise ConfigError(f"{where}.name is required")
+    if name in seen:
+        raise ConfigError(f"{where}.name '{name}' is used twice")
+    seen.add(name)
+
+
+def _one_of(value: str, allowed: tuple[str, ...], where: str) -> None:
+    if value not in allowed:
+        raise ConfigError(f"{where} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _validate_text_curation(cfg: Config, src: str) -> None:
+    ld = cfg.line_dedup
+    if ld.max_count < 1 or ld.bucket_docs < 1 or ld.min_chars < 0:
+        raise ConfigError(f"{src}: line_dedup.max_count and line_dedup.bucket_docs must be >= 1, "
+                          "line_dedup.min_chars >= 0")
+    names = set()
+    for i, c in enumerate(cfg.classifiers):
+        where = f"classifiers[{i}]"
+        if c.name and not all(ch.isalnum() or ch in "-_" for ch in c.name):
+            raise ConfigError(f"{src}: {where}.name may only use letters, digits, '-' and '_', got {c.name!r}")
+        _unique_name(c.name, f"{src}: {where}", names)
+        _one_of(c.mode, ClassifierConfig.MODES, f"{src}: {where}.mode")
+        if not 0.0 <= c.threshold <= 1.0 or not 0.0 < c.fraction <= 1.0 or c.max_chars < 1:
+            raise ConfigError(f"{src}: {where}.threshold must be in [0, 1], fraction in (0, 1], max_chars >= 1")
+        if not c.label.startswith("__label__"):
+            c.label = "__label__" + c.label
+        _check_classifier_model(c, f"{src}: {where}")
+
+
+def _check_classifier_model(c, where: str) -> None:
+    """The model file exists, is a fastText model, and has the label (read from its header
+    and dictionary, without loading the matrices)."""
+    from filters.classifier import ModelFileError, model_labels
+
+    if not c.model:
+        raise ConfigError(f"{where}.model is required")
+    try:
+        labels = model_labels(c.model)
+    except FileNotFoundError:
+        raise ConfigError(f"{where}.model: no such file {c.model!r}") from None
+    except (ModelFileError, OSError) as e:
+        raise ConfigError(f"{where}.model: {c.model!r} is not a fastText model ({e})") from None
+    if c.label not in labels:
+        raise ConfigError(f"{where}.label {c.label!r} is not one of the model's labels: {', '.join(labels)}")

@@ -81,6 +81,8 @@ class InputConfig:
                                "rows become image-text pairs whose image the fetch stage downloads (needs "
                                "`fetch.enabled`); caption from `text_field`")
     image_root: str = opt("", "WARC: `<img>` not in the WARC set is looked up at `<image_root>/<host>/<path>`")
+    date_field: str = opt("", "JSONL/Parquet: the crawl date (ISO 8601, or Unix seconds), kept as the `crawl.date` "
+                          "signal (Unix seconds) that URL dedup orders by; WARC records carry their `WARC-Date`")
 
     FORMATS: typing.ClassVar[tuple[str, ...]] = ("warc", "jsonl", "parquet", "webdataset", "images", "video")
     EXTRACTORS: typing.ClassVar[tuple[str, ...]] = ("trafilatura", "resiliparse")
@@ -108,6 +110,46 @@ class LangIdConfig:
     alt_text: bool = opt(True, "identify image alt texts too (`alt_lang` in the image part's meta)")
 
     PARAGRAPH_MODES: typing.ClassVar[tuple[str, ...]] = ("off", "record", "reject", "majority")
+
+
+@dataclass
+class UrlDedupConfig:
+    enabled: bool = opt(False, "one document per normalised URL (scheme and host lower-cased, default port and "
+                        "fragment dropped, query kept): the newest `crawl.date` survives, ties by lowest id, the "
+                        "others are `url_dedup:older_version`; runs right after ingest and the URL filter")
+    trailing_slash: bool = opt(True, "`/a/` and `/a` are one URL (the root `/` always is the host alone)")
+
+
+@dataclass
+class LineDedupConfig:
+    enabled: bool = opt(False, "remove lines found in more than `max_count` documents of a bucket (Llama 3); "
+                        "before PII, language ID and the quality rules, which judge what is left")
+    max_count: int = opt(6, "a line in more documents than this (of its bucket) is removed from all of them")
+    bucket_docs: int = opt(30_000_000, "documents per bucket (buckets by a hash of the id); Llama 3's 30M makes a "
+                           "small job one bucket")
+    min_chars: int = opt(100, "a document that lost lines and keeps fewer characters of prose is "
+                         "`line_dedup:too_short`")
+
+
+@dataclass
+class ClassifierConfig:
+    name: str = opt("", "the classifier's name: signal `classifier.<name>`, rejection `classifier:<name>` "
+                    "(letters, digits, `_`, `-`)", shown="required")
+    model: str = opt("", "fastText model file (`.bin`/`.ftz`), e.g. DCLM's "
+                     "`openhermes_reddit_eli5_vs_rw_v2_bigram_200k_train.bin` or one `earlyfuse train-classifier` "
+                     "made; a path every worker can read", shown="required")
+    label: str = opt("__label__hq", "the label whose probability is the score (`hq` means `__label__hq`)")
+    mode: str = opt("annotate", "`threshold` (keep score >= `threshold`), `top_fraction` (keep the best "
+                    "`fraction` of the documents reaching the stage, exactly) or `annotate` (score only)")
+    threshold: float = opt(0.5, "`threshold` mode: the lowest score kept (inclusive)")
+    fraction: float = opt(0.1, "`top_fraction` mode: the share of documents kept, best scores first, ties by id")
+    lowercase: bool = opt(False, "lower-case the text first (as the model was trained)")
+    max_chars: int = opt(100_000, "characters of each document scored (newlines become spaces, as fastText needs "
+                         "and as DCLM and NeMo Curator train)")
+    languages: list[str] = opt(factory=list, doc="score only documents in these languages (FLORES codes; empty: "
+                               "all)")
+
+    MODES: typing.ClassVar[tuple[str, ...]] = ("threshold", "top_fraction", "annotate")
 
 
 @dataclass
@@ -283,6 +325,12 @@ class Config:
                                "codes.")
     quality: QualityConfig = opt(factory=QualityConfig, doc="Gopher quality and repetition, C4 and FineWeb rules; "
                                  "the defaults are datatrove's.")
+    url_dedup: UrlDedupConfig = opt(factory=UrlDedupConfig, doc="URL-level dedup: the newest crawl of each URL "
+                                    "wins.")
+    line_dedup: LineDedupConfig = opt(factory=LineDedupConfig, doc="Line-level dedup (CCNet's line normalisation, "
+                                      "Llama 3's counts).")
+    classifiers: list[ClassifierConfig] = opt(factory=list, doc="One `[[classifiers]]` table per fastText quality "
+                                              "classifier; scored after the quality rules.")
     images: ImagesConfig = opt(factory=ImagesConfig, doc="Decoding limits, filters and Llama-4 tiling.")
     fetch: FetchConfig = opt(factory=FetchConfig, doc="Images fetched by URL for crawled pages: limits, retries, "
                              "opt-out and address safety.")

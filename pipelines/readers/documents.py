@@ -8,6 +8,7 @@ import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
 
+from filters.urlkey import crawl_date
 from pipelines.io import storage
 from pipelines.readers import stable_id
 from pipelines.schema import caption_part, image_part, record, text_part
@@ -18,9 +19,21 @@ def _reject(source, relpath, offset, reason, uri=None):
                   status=f"ingest:{reason}")
 
 
+def _dated(rec: dict, obj: dict, inp) -> dict:
+    """The row's crawl date, when the input names its field, as the `crawl.date` signal."""
+    date = crawl_date(obj.get(inp.date_field)) if inp.date_field else None
+    if date is not None:
+        rec["signals"] = [*rec["signals"], ("crawl.date", date)]
+    return rec
+
+
 def _doc(source, relpath, offset, obj, inp) -> dict:
     if not isinstance(obj, dict):
         return _reject(source, relpath, offset, "not_an_object")
+    return _dated(_doc_record(source, relpath, offset, obj, inp), obj, inp)
+
+
+def _doc_record(source, relpath, offset, obj, inp) -> dict:
     if inp.image_url_field:
         return _url_pair(source, relpath, offset, obj, inp)
     uri = obj.get(inp.url_field)
@@ -120,15 +133,15 @@ def read_parquet(f: BinaryIO, source: str, relpath: str, inp, base_dir: str = ".
     elif inp.text_field not in names:
         yield _reject(source, relpath, 0, "missing_text_column")
         return
-    cols = [c for c in (inp.text_field, inp.id_field, inp.url_field, image_col) if c and c in names]
+    cols = [c for c in (inp.text_field, inp.id_field, inp.url_field, image_col, inp.date_field) if c and c in names]
     row = 0
     try:
         for batch in pf.iter_batches(batch_size=256, columns=cols):
             for obj in batch.to_pylist():
                 if inp.image_url_field:
-                    yield _url_pair(source, relpath, row, obj, inp)
+                    yield _dated(_url_pair(source, relpath, row, obj, inp), obj, inp)
                 elif image_col:
-                    yield _pair(source, relpath, row, obj, inp, base_dir)
+                    yield _dated(_pair(source, relpath, row, obj, inp, base_dir), obj, inp)
                 else:
                     yield _doc(source, relpath, row, obj, inp)
                 row += 1

@@ -16,6 +16,7 @@ from typing import BinaryIO
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from filters.urlkey import crawl_date
 from pipelines.readers import stable_id
 from pipelines.readers.gzip_members import MAGIC, MemberError, iter_members
 from pipelines.readers.html import decode_html, extract_parts
@@ -106,7 +107,8 @@ def response_to_record(rec, source: str, relpath: str, offset: int, max_bytes: i
         return _reject(source, relpath, offset, uri, "html_parse_error")
     if not parts:
         return _reject(source, relpath, offset, uri, "no_text")
-    return record(rid, source, uri, parts)
+    date = crawl_date(rec.rec_headers.get_header("WARC-Date"))
+    return record(rid, source, uri, parts, signals=None if date is None else {"crawl.date": date})
 
 
 def read_warc(f: BinaryIO, source: str, relpath: str, max_bytes: int,

@@ -1,0 +1,115 @@
+"""Line dedup: lines found in more than `max_count` documents of a bucket are removed from
+all of them (Llama 3's line-level dedup; CCNet's line normalisation; docs/stages/dedup.md,
+"Line dedup").
+
+Two passes over the records that reach the stage, both over the Parquet the pipeline writes
+before it (pipelines/phases.py: a stage with `barrier` is preceded by a checkpoint, so no
+page is extracted twice):
+
+1. `prepare` counts: each kept document's distinct normalised line hashes, keyed by its
+   bucket, grouped by Spark; the keys seen in more than `max_count` documents come back to
+   the driver as one sorted int64 array (8 bytes a line) and are broadcast.
+2. the stage's processor removes those lines in the Python workers, part by part, keeping
+   line order and blank lines; a text part left empty is removed, a document that lost
+   lines and keeps fewer than `min_chars` characters of prose is `line_dedup:too_short`.
+
+A line is counted once per document, so a page repeating its own line cannot remove it
+(the Gopher repetition rules judge that); captions, subtitles and alt texts are never
+touched: they belong to their pictures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow as pa
+
+from filters.lines import bucket_key, bucket_of, doc_line_hashes, n_buckets, remove_lines
+from pipelines.config import LineDedupConfig
+from pipelines.schema import KEEP, MEDIA_TEXT_ROLES
+from pipelines.stage import BatchStage, Stage
+
+KEYS = pa.schema([("key", pa.int64())])
+
+
+def _prose(part: dict) -> bool:
+    role = dict(part.get("meta") or ()).get("role")
+    return part["kind"] == "text" and bool(part["text"]) and role not in MEDIA_TEXT_ROLES
+
+
+def line_keys(batch: pa.RecordBatch, buckets: int) -> pa.RecordBatch:
+    """(id, parts) -> one row per distinct prose line of each document: its bucket key."""
+    out = []
+    for doc_id, parts in zip(batch.column("id").to_pylist(), batch.column("parts").to_pylist()):
+        hashes = doc_line_hashes([p["text"] for p in parts or () if _prose(p)])
+        if len(hashes):
+            out.append(bucket_key(bucket_of(doc_id, buckets), hashes))
+    keys = np.concatenate(out) if out else np.empty(0, np.int64)
+    return pa.RecordBatch.from_arrays([pa.array(keys, pa.int64())], schema=KEYS)
+
+
+def frequent_lines(kept, buckets: int, max_count: int) -> np.ndarray:
+    """The sorted bucket keys of lines in more than `max_count` documents of their bucket."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    def run(batches):
+        for b in batches:
+            yield line_keys(b, buckets)
+
+    keys = kept.select("id", "parts").mapInArrow(run, from_arrow_schema(KEYS))
+    frequent = keys.groupBy("key").count().filter(F.col("count") > max_count).select("key").toArrow()
+    return np.sort(frequent.column("key").to_numpy())
+
+
+class LineDedupProcessor:
+    def __init__(self, cfg: LineDedupConfig, buckets: int, frequent):
+        self.cfg, self.buckets, self.frequent = cfg, buckets, frequent
+
+    def __call__(self, batch):
+        frequent = self.frequent.value if hasattr(self.frequent, "value") else self.frequent
+        new_parts, reasons, signals = [], [], []
+        for doc_id, parts in zip(batch.column("id").to_pylist(), batch.column("parts").to_pylist()):
+            parts = list(parts or ())
+            prose = [i for i, p in enumerate(parts) if _prose(p)]
+            texts, lines, chars = remove_lines([parts[i]["text"] for i in prose],
+                                               bucket_of(doc_id, self.buckets), frequent)
+            if not lines:
+                new_parts.append(parts)
+                reasons.append(None)
+                signals.append({})
+                continue
+            for i, text in zip(prose, texts):
+                parts[i] = dict(parts[i], text=text)
+            emptied = {i for i, t in zip(prose, texts) if not t.strip()}
+            new_parts.append([p for i, p in enumerate(parts) if i not in emptied])
+            left = sum(len(t) for t in texts)
+            reasons.append("too_short" if left < self.cfg.min_chars else None)
+            signals.append({"line_dedup.lines_removed": float(lines), "line_dedup.chars_removed": float(chars)})
+        return {"parts": new_parts, "reasons": reasons, "signals": signals}
+
+
+class LineDedup(BatchStage):
+    name = "line_dedup"
+    reads = ("parts",)
+    writes = ("parts", "signals", "status")
+    barrier = True
+
+    def __init__(self, cfg: LineDedupConfig, buckets: int = 1, frequent=None):
+        self.cfg, self.buckets, self.frequent = cfg, buckets, frequent
+
+    def prepare(self, ctx) -> Stage | None:
+        """Count the lines of the records reaching the stage; the stage that removes them."""
+        from pyspark.sql import functions as F
+
+        kept = ctx.tables["reaching"].filter(F.col("status") == KEEP)
+        docs = kept.count()
+        buckets = n_buckets(docs, self.cfg.bucket_docs)
+        frequent = frequent_lines(kept, buckets, self.cfg.max_count)
+        ctx.report.curation["line_dedup"] = {"documents": docs, "buckets": buckets,
+                                             "max_count": self.cfg.max_count, "frequent_lines": len(frequent)}
+        return LineDedup(self.cfg, buckets, ctx.broadcast(frequent))
+
+    def make_processor(self, ctx):
+        if self.frequent is None:
+            raise RuntimeError("line_dedup runs after prepare() has counted the lines")
+        return LineDedupProcessor(self.cfg, self.buckets, self.frequent)
