@@ -142,17 +142,17 @@ def global_stage(stage, batches: list[pa.RecordBatch]) -> tuple[list[pa.RecordBa
 
 def line_dedup(stage, batches: list[pa.RecordBatch]):
     """Line dedup's counting in this process: the stage's own key function over the kept
-    rows, NumPy's unique counts in place of Spark's group-by."""
+    rows and its own driver-side count."""
     import numpy as np
 
     from filters.lines import n_buckets
-    from pipelines.stages.line_dedup import LineDedup, line_keys
+    from pipelines.stages.line_dedup import LineDedup, count_on_driver, line_keys
 
     kept = [k for k in (_kept(b, ["id", "parts"]) for b in batches) if k.num_rows]
     buckets = n_buckets(sum(k.num_rows for k in kept), stage.cfg.bucket_docs)
     keys = [line_keys(k, buckets).column("key").to_numpy() for k in kept]
-    values, counts = np.unique(np.concatenate(keys) if keys else np.empty(0, np.int64), return_counts=True)
-    return LineDedup(stage.cfg, buckets, np.sort(values[counts > stage.cfg.max_count]))
+    frequent = count_on_driver(np.concatenate(keys) if keys else np.empty(0, np.int64), stage.cfg.max_count)
+    return LineDedup(stage.cfg, buckets, np.sort(frequent))
 
 
 def apply_marks(batches: list[pa.RecordBatch], marks: pa.Table) -> list[pa.RecordBatch]:

@@ -120,6 +120,10 @@ def print_stats(s: dict, top: int) -> None:
         console.print("parts dropped inside kept documents: "
                       + ", ".join(f"{k} {v}" for k, v in s["part_drops"].items()))
     print_fetched(console, s.get("fetched") or {})
+    from pipelines.stats import curation_lines
+
+    for line in curation_lines(s.get("curation") or {}):
+        console.print(line, soft_wrap=True)
     print_skipped(console, s.get("skipped_files") or {})
     rates = s.get("dedup_rates") or {}
     if rates:

@@ -45,7 +45,7 @@ def record_stages(cfg: Config) -> list[Stage]:
     if cfg.url_dedup.enabled:
         stages.append(UrlDedup(cfg.url_dedup, cfg.dedup.driver_max_rows))
     if cfg.line_dedup.enabled:
-        stages.append(LineDedup(cfg.line_dedup))
+        stages.append(LineDedup(cfg.line_dedup, driver_max_rows=cfg.dedup.driver_max_rows))
     if cfg.langid.enabled:
         stages.append(LanguageId(cfg.langid))
     if cfg.quality.enabled:

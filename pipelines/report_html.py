@@ -179,6 +179,9 @@ def render(s: dict, top: int = 15) -> str:
     fetched = s.get("fetched") or {}
     if fetched:
         cards.append(("fetched images", f"{fetched.get('images', 0):,}"))
+    from pipelines.stats import curation_lines
+
+    curation = "".join(f"<li>{html.escape(line)}</li>" for line in curation_lines(s.get("curation") or {}))
     warn = "" if s.get("has_manifest", True) else \
         '<p class="warn">No manifest.json: an unfinished or copied output; totals come from scanning the tars.</p>'
     title = html.escape(f"earlyfuse stats: {s.get('name') or s['path']}")
@@ -192,4 +195,5 @@ tokenizer {html.escape(str(s['tokenizer'].get('spec')))}</div>{warn}
 <h2>Distributions</h2>{_table(["", "min", "p10", "p50", "p90", "p99", "max"], dists)}
 {f'<h2>Parts dropped inside kept documents</h2>{_table(["reason", "parts"], parts)}' if parts else ''}
 {f'<h2>Dedup</h2>{_table(["kind", "in", "removed", "rate"], dedup)}' if dedup else ''}
+{f'<h2>Text curation</h2><ul>{curation}</ul>' if curation else ''}
 </body></html>"""

@@ -121,6 +121,29 @@ def _shard_list(root: str, opts=None) -> tuple[dict | None, list[dict]]:
     return None, [{"name": n, "bytes": storage.size(storage.join(shard_dir, n), opts)} for n in names]
 
 
+def curation_lines(c: dict) -> list[str]:
+    """URL dedup, line dedup and the classifiers, one line each (terminal and HTML)."""
+    out = []
+    if "url_dedup" in c:
+        u = c["url_dedup"]
+        out.append(f"url dedup: {u.get('urls_crawled_more_than_once', 0):,} URLs crawled more than once, of "
+                   f"{u.get('documents_with_url', 0):,} documents with a web URL")
+    if "line_dedup" in c:
+        d = c["line_dedup"]
+        out.append(f"line dedup: {d.get('lines_removed', 0):,} lines ({d.get('chars_removed', 0):,} characters) "
+                   f"removed from {d.get('documents_touched', 0):,} of {d.get('documents', 0):,} documents; "
+                   f"{d.get('frequent_lines', 0):,} lines in more than {d.get('max_count')} documents of their "
+                   f"bucket ({d.get('buckets', 1)} bucket{'s' if d.get('buckets', 1) != 1 else ''})")
+    for name, k in (c.get("classifiers") or {}).items():
+        mean = k.get("mean_score")
+        rule = {"threshold": f"keep score >= {k.get('threshold')}", "annotate": "scores only",
+                "top_fraction": f"keep the best {k.get('fraction')} (cutoff {k.get('cutoff')}, "
+                                f"{'exact' if k.get('exact') else 'approximate'})"}.get(k.get("mode"), "")
+        out.append(f"classifier {name}: {k.get('scored', 0):,} scored, mean "
+                   f"{'-' if mean is None else f'{mean:.3f}'}; {rule}")
+    return out
+
+
 def dedup_rates(stages: list[dict]) -> dict:
     """Share of the documents entering each dedup stage that it removed, and of all dedup."""
     rows = {st["stage"].removeprefix("dedup_"): {"in": st["in"], "removed": st["rejected"],
@@ -234,6 +257,7 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
         "stages": drops,
         "part_drops": report.get("part_drops", {}),
         "fetched": report.get("fetched", {}),
+        "curation": report.get("curation", {}),
         "skipped_files": report.get("skipped_files", {}),
         "stage_seconds": report.get("stage_seconds", {}),
         "dedup": report.get("dedup", {}),

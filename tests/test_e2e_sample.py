@@ -202,6 +202,15 @@ def test_sample_boilerplate_lines_go_and_the_quality_rules_judge_what_is_left(sa
     assert docs[older["url"]]["status"] == "url_dedup:older_version"
     assert docs[next(d["url"] for d in truth["docs"] if d["id"] == older["dup_of"])]["status"] == "keep"
 
+    from pipelines.report_html import render
+    from pipelines.stats import curation_lines, summarize
+
+    summary = summarize(result.output)
+    lines = curation_lines(summary["curation"])
+    assert lines[0].startswith("url dedup: 1 URLs crawled more than once")
+    assert lines[1].startswith("line dedup: ") and "3 lines in more than 6 documents" in lines[1]
+    assert "<h2>Text curation</h2>" in render(summary)
+
     cfg = sample_config(root, tmp_path / "off", line_dedup__enabled=False)
     cfg.inputs = [i for i in cfg.inputs if i.name == "docs"]
     run_pipeline(cfg, spark)

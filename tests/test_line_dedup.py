@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 
 from filters.lines import bucket_key, bucket_of, doc_line_hashes
 from pipelines.config import LineDedupConfig
@@ -56,7 +57,7 @@ def test_buckets_count_apart():
     assert key0 != key1
 
 
-def run(spark, tmp_path, docs: list[dict], **line_dedup):
+def run(spark, tmp_path, docs: list[dict], driver_max_rows: int = 1_000_000, **line_dedup):
     from pipelines.config import parse_config
     from pipelines.run import run_pipeline
 
@@ -69,13 +70,15 @@ def run(spark, tmp_path, docs: list[dict], **line_dedup):
         "run": {"output": str(tmp_path / "out"), "progress": False},
         "inputs": [{"name": "web", "format": "jsonl", "path": str(folder / "*.jsonl")}],
         "line_dedup": {"enabled": True, "min_chars": 10, **line_dedup}, "langid": {"enabled": False},
-        "quality": {"enabled": False}, "dedup": {"exact": False, "near": False}})
+        "quality": {"enabled": False},
+        "dedup": {"exact": False, "near": False, "driver_max_rows": driver_max_rows}})
     result = run_pipeline(cfg, spark)
     rows = spark.read.parquet(str(tmp_path / "out" / "_work" / "docs")).collect()
     return result, {r["uri"]: r for r in rows}
 
 
-def test_seven_documents_remove_a_line_six_keep_it(spark, tmp_path):
+@pytest.mark.parametrize("where", ["driver", "spark"])
+def test_seven_documents_remove_a_line_six_keep_it(spark, tmp_path, where):
     docs = []
     for i in range(20):
         lines = [PROSE.format(word(i), "a"), PROSE.format(word(i), "b")]
@@ -84,7 +87,7 @@ def test_seven_documents_remove_a_line_six_keep_it(spark, tmp_path):
         if 7 <= i < 13:
             lines.append(f"Copyright {2000 + i} Example Ltd.")
         docs.append({"id": str(i), "url": f"https://site.example/{i}", "text": "\n".join(lines)})
-    result, rows = run(spark, tmp_path, docs)
+    result, rows = run(spark, tmp_path, docs, driver_max_rows=1_000_000 if where == "driver" else 0)
     for i in range(20):
         text = rows[f"https://site.example/{i}"]["parts"][0]["text"]
         assert rows[f"https://site.example/{i}"]["status"] == "keep"
@@ -93,6 +96,7 @@ def test_seven_documents_remove_a_line_six_keep_it(spark, tmp_path):
         assert text.index(PROSE.format(word(i), "a")) < text.index(PROSE.format(word(i), "b"))
     report = json.loads((tmp_path / "out" / "report" / "stages.json").read_text())
     assert report["curation"]["line_dedup"] == {"buckets": 1, "documents": 20, "max_count": 6, "frequent_lines": 1,
+                                                "counted_on": where,
                                                 "documents_touched": 7, "lines_removed": 7,
                                                 "chars_removed": sum(len(docs[i]["text"].split("\n")[1]) + 1
                                                                      for i in range(7))}

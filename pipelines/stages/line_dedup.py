@@ -7,8 +7,9 @@ before it (pipelines/phases.py: a stage with `barrier` is preceded by a checkpoi
 page is extracted twice):
 
 1. `prepare` counts: each kept document's distinct normalised line hashes, keyed by its
-   bucket, grouped by Spark; the keys seen in more than `max_count` documents come back to
-   the driver as one sorted int64 array (8 bytes a line) and are broadcast.
+   bucket, counted on the driver when they are few (`dedup.driver_max_rows`) and grouped by
+   Spark when many; the keys seen in more than `max_count` documents make one sorted int64
+   array (8 bytes a line), broadcast to the workers.
 2. the stage's processor removes those lines in the Python workers, part by part, keeping
    line order and blank lines; a text part left empty is removed, a document that lost
    lines and keeps fewer than `min_chars` characters of prose is `line_dedup:too_short`.
@@ -47,18 +48,31 @@ def line_keys(batch: pa.RecordBatch, buckets: int) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([pa.array(keys, pa.int64())], schema=KEYS)
 
 
-def frequent_lines(kept, buckets: int, max_count: int) -> np.ndarray:
-    """The sorted bucket keys of lines in more than `max_count` documents of their bucket."""
+def count_on_driver(keys: np.ndarray, max_count: int) -> np.ndarray:
+    values, counts = np.unique(keys, return_counts=True)
+    return values[counts > max_count]
+
+
+def frequent_lines(kept, buckets: int, max_count: int, ctx, driver_max_rows: int) -> tuple[np.ndarray, str]:
+    """The sorted bucket keys of lines in more than `max_count` documents of their bucket,
+    and where they were counted: on the driver (NumPy) when the keys, one row per distinct
+    line of each document, are at most `driver_max_rows`, else by Spark's group-by. The
+    keys are kept once computed, so neither way hashes a line twice."""
     from pyspark.sql import functions as F
     from pyspark.sql.pandas.types import from_arrow_schema
+
+    from pipelines.clusters import small_table
 
     def run(batches):
         for b in batches:
             yield line_keys(b, buckets)
 
-    keys = kept.select("id", "parts").mapInArrow(run, from_arrow_schema(KEYS))
+    keys = ctx.materialize(kept.select("id", "parts").mapInArrow(run, from_arrow_schema(KEYS)), "line_keys")
+    table = small_table(keys, driver_max_rows)
+    if table is not None:
+        return np.sort(count_on_driver(table.column("key").to_numpy(), max_count)), "driver"
     frequent = keys.groupBy("key").count().filter(F.col("count") > max_count).select("key").toArrow()
-    return np.sort(frequent.column("key").to_numpy())
+    return np.sort(frequent.column("key").to_numpy()), "spark"
 
 
 class LineDedupProcessor:
@@ -94,8 +108,9 @@ class LineDedup(BatchStage):
     writes = ("parts", "signals", "status")
     barrier = True
 
-    def __init__(self, cfg: LineDedupConfig, buckets: int = 1, frequent=None):
+    def __init__(self, cfg: LineDedupConfig, buckets: int = 1, frequent=None, driver_max_rows: int = 1_000_000):
         self.cfg, self.buckets, self.frequent = cfg, buckets, frequent
+        self.driver_max_rows = driver_max_rows
 
     def prepare(self, ctx) -> Stage | None:
         """Count the lines of the records reaching the stage; the stage that removes them."""
@@ -104,8 +119,8 @@ class LineDedup(BatchStage):
         kept = ctx.tables["reaching"].filter(F.col("status") == KEEP)
         docs = kept.count()
         buckets = n_buckets(docs, self.cfg.bucket_docs)
-        frequent = frequent_lines(kept, buckets, self.cfg.max_count)
-        ctx.report.curation["line_dedup"] = {"documents": docs, "buckets": buckets,
+        frequent, where = frequent_lines(kept, buckets, self.cfg.max_count, ctx, self.driver_max_rows)
+        ctx.report.curation["line_dedup"] = {"documents": docs, "buckets": buckets, "counted_on": where,
                                              "max_count": self.cfg.max_count, "frequent_lines": len(frequent)}
         return LineDedup(self.cfg, buckets, ctx.broadcast(frequent))
 
