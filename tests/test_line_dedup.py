@@ -128,3 +128,12 @@ def test_the_same_line_in_two_buckets_is_counted_per_bucket(spark, tmp_path):
     for k in carriers:
         text = rows[f"https://site.example/{k}"]["parts"][0]["text"]
         assert ("Subscribe" in text) == (k in by_bucket[1]), k
+
+
+def test_a_batch_without_frequent_lines_leaves_parts_untouched():
+    frequent = np.sort(bucket_key(0, doc_line_hashes(["a line nobody wrote"])))
+    batch = records_to_batch([record("p", "s", "u", [image_part(b"\xff\xd8 bytes", src="x.jpg"),
+                                                      caption_part("A caption.")]),
+                              record("d", "s", "u", [text_part("Some prose.\nMore prose.")])])
+    out = LineDedup(LineDedupConfig(enabled=True), 1, frequent).make_processor(None)(batch)
+    assert "parts" not in out and out["reasons"] == [None, None] and out["signals"] == [{}, {}]

@@ -32,16 +32,11 @@ from pipelines.stage import BatchStage, Stage
 KEYS = pa.schema([("key", pa.int64())])
 
 
-def _prose(part: dict) -> bool:
-    role = dict(part.get("meta") or ()).get("role")
-    return part["kind"] == "text" and bool(part["text"]) and role not in MEDIA_TEXT_ROLES
-
-
 def line_keys(batch: pa.RecordBatch, buckets: int) -> pa.RecordBatch:
     """(id, parts) -> one row per distinct prose line of each document: its bucket key."""
     out = []
-    for doc_id, parts in zip(batch.column("id").to_pylist(), batch.column("parts").to_pylist()):
-        hashes = doc_line_hashes([p["text"] for p in parts or () if _prose(p)])
+    for doc_id, prose in zip(batch.column("id").to_pylist(), prose_parts(batch)):
+        hashes = doc_line_hashes([t for _, t in prose])
         if len(hashes):
             out.append(bucket_key(bucket_of(doc_id, buckets), hashes))
     keys = np.concatenate(out) if out else np.empty(0, np.int64)
@@ -75,31 +70,46 @@ def frequent_lines(kept, buckets: int, max_count: int, ctx, driver_max_rows: int
     return np.sort(frequent.column("key").to_numpy()), "spark"
 
 
+def prose_parts(batch: pa.RecordBatch) -> list[list[tuple[int, str]]]:
+    """Per row, (position, text) of its prose parts, read from the flattened parts without
+    touching image bytes."""
+    import pyarrow.compute as pc
+
+    parts = batch.column("parts")
+    offsets = parts.offsets.to_numpy()
+    flat = parts.flatten()
+    kinds, texts = flat.field("kind").to_pylist(), flat.field("text").to_pylist()
+    roles = pc.map_lookup(flat.field("meta"), "role", "first").to_pylist()
+    base = offsets[0]
+    return [[(k - lo, texts[k]) for k in range(lo, hi)
+             if kinds[k] == "text" and texts[k] and roles[k] not in MEDIA_TEXT_ROLES]
+            for lo, hi in zip(offsets[:-1] - base, offsets[1:] - base)]
+
+
 class LineDedupProcessor:
     def __init__(self, cfg: LineDedupConfig, buckets: int, frequent):
         self.cfg, self.buckets, self.frequent = cfg, buckets, frequent
 
     def __call__(self, batch):
         frequent = self.frequent.value if hasattr(self.frequent, "value") else self.frequent
-        new_parts, reasons, signals = [], [], []
-        for doc_id, parts in zip(batch.column("id").to_pylist(), batch.column("parts").to_pylist()):
-            parts = list(parts or ())
-            prose = [i for i, p in enumerate(parts) if _prose(p)]
-            texts, lines, chars = remove_lines([parts[i]["text"] for i in prose],
-                                               bucket_of(doc_id, self.buckets), frequent)
+        n = batch.num_rows
+        reasons: list[str | None] = [None] * n
+        signals: list[dict] = [{} for _ in range(n)]
+        changed: dict[int, dict[int, str]] = {}
+        for row, (doc_id, prose) in enumerate(zip(batch.column("id").to_pylist(), prose_parts(batch))):
+            texts, lines, chars = remove_lines([t for _, t in prose], bucket_of(doc_id, self.buckets), frequent)
             if not lines:
-                new_parts.append(parts)
-                reasons.append(None)
-                signals.append({})
                 continue
-            for i, text in zip(prose, texts):
-                parts[i] = dict(parts[i], text=text)
-            emptied = {i for i, t in zip(prose, texts) if not t.strip()}
-            new_parts.append([p for i, p in enumerate(parts) if i not in emptied])
-            left = sum(len(t) for t in texts)
-            reasons.append("too_short" if left < self.cfg.min_chars else None)
-            signals.append({"line_dedup.lines_removed": float(lines), "line_dedup.chars_removed": float(chars)})
-        return {"parts": new_parts, "reasons": reasons, "signals": signals}
+            changed[row] = {pos: text for (pos, _), text in zip(prose, texts)}
+            reasons[row] = "too_short" if sum(len(t) for t in texts) < self.cfg.min_chars else None
+            signals[row] = {"line_dedup.lines_removed": float(lines), "line_dedup.chars_removed": float(chars)}
+        if not changed:  # the parts column stays as it is: no image bytes copied through Python
+            return {"reasons": reasons, "signals": signals}
+        parts = batch.column("parts").to_pylist()
+        for row, texts in changed.items():
+            parts[row] = [dict(p, text=texts[i]) if i in texts else p for i, p in enumerate(parts[row])
+                          if i not in texts or texts[i].strip()]
+        return {"parts": parts, "reasons": reasons, "signals": signals}
 
 
 class LineDedup(BatchStage):
