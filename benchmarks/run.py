@@ -19,6 +19,7 @@ from benchmarks.timing import ratio_text
 BENCHMARKS = {
     "langid": ("benchmarks.bench_langid", ("run",)),
     "quality": ("benchmarks.bench_quality", ("run",)),
+    "classifier": ("benchmarks.bench_classifier", ("run",)),
     "tokenize": ("benchmarks.bench_tokenize", ("run",)),
     "shards": ("benchmarks.bench_shards", ("run",)),
     "tiling": ("benchmarks.bench_tiling", ("run", "run_fast", "run_floor")),
