@@ -27,12 +27,43 @@ def print_run_summary(result) -> None:
         console.print("parts dropped inside kept documents: "
                       + ", ".join(f"{k} {v}" for k, v in result.part_drops.items()))
     print_skipped(console, getattr(result, "skipped_files", {}) or {})
+    mix = result.manifest.get("mixture")
+    if mix:
+        from pipelines.mixture.report import headline, summary
+
+        by_lang: dict[str, int] = {}
+        for b in mix["buckets"]:
+            by_lang[b["lang"]] = by_lang.get(b["lang"], 0) + b["written_tokens"]
+        for line in headline(summary(mix, by_lang)):
+            console.print(line, soft_wrap=True)
     tot = result.manifest["totals"]
     secs = result.timings.get("total", 0.0)
     if result.resumed:
         console.print("resumed from an interrupted run: " + ", ".join(result.resumed) + " taken from checkpoints")
     console.print(f"{tot['samples']:,} samples, {tot['tokens']:,} tokens in {tot['shards']} shards "
                   f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}", soft_wrap=True)
+
+
+def print_mixture(console, m: dict, top: int) -> None:
+    """Target against realized per language, the largest targets first."""
+    if not m:
+        return
+    from rich.table import Table
+
+    from pipelines.mixture.report import headline
+
+    for line in headline(m):
+        console.print(line, soft_wrap=True)
+    t = Table(title="mixture by language", title_justify="left")
+    for col in ("language", "available", "target", "realized", "epochs", "realized/target"):
+        t.add_column(col, justify="left" if col == "language" else "right")
+    for r in m["languages"][:top]:
+        ratio = f"{r['realized_vs_target']:.4f}" if r["realized_vs_target"] is not None else "-"
+        t.add_row(r["name"], f"{r['available_tokens']:,}", f"{r['target_tokens']:,.0f}", f"{r['realized_tokens']:,}",
+                  f"{r['epochs']:.3g}", ratio)
+    if len(m["languages"]) > top:
+        t.add_row(f"({len(m['languages']) - top} more)", "", "", "", "", "")
+    console.print(t)
 
 
 def print_fetched(console, fetched: dict) -> None:
@@ -125,6 +156,7 @@ def print_stats(s: dict, top: int) -> None:
     for line in curation_lines(s.get("curation") or {}):
         console.print(line, soft_wrap=True)
     print_skipped(console, s.get("skipped_files") or {})
+    print_mixture(console, s.get("mixture") or {}, top)
     rates = s.get("dedup_rates") or {}
     if rates:
         console.print("dedup removed: " + ", ".join(

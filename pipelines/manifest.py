@@ -38,7 +38,7 @@ def code_version() -> str:
     return f"{__version__}+src.{h.hexdigest()[:12]}"
 
 
-def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
+def build_manifest(cfg: Config, infos: list[dict], tok: dict, mixture: dict | None = None) -> dict:
     totals = {k: sum(i[k] for i in infos) for k in ("samples", "tokens", "images", "tiles", "bytes")}
     totals["shards"] = len(infos)
     im, v = cfg.images, cfg.video
@@ -53,6 +53,8 @@ def build_manifest(cfg: Config, infos: list[dict], tok: dict) -> dict:
                    "patch_tokens_per_tile": patch_tokens_per_tile(im.tile_size), "max_images_per_doc": im.max_per_doc,
                    "video": {"fps": v.fps, "max_frames": v.max_frames, "mode": v.mode,
                              "frame_max_tiles": v.frame_max_tiles}},
+        # The mixture's plan and what each bucket wrote (docs/stages/mixture.md); absent without one.
+        **({"mixture": mixture} if mixture else {}),
         "config": cfg.to_dict(),
         "code_version": code_version(),
     }

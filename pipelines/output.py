@@ -26,8 +26,17 @@ _NOT_FINGERPRINTED = {"run": ("output", "progress", "master", "work_dir", "resum
                       "fetch": ("cache", "cache_dir")}
 
 
-def fingerprint(cfg: Config, code_version: str) -> str:
+# What only the shards depend on: a rerun that changes only these keeps the checkpoints.
+_SHARDS_ONLY = ("mixture", "shards")
+
+
+def fingerprint(cfg: Config, code_version: str, upstream: bool = False) -> str:
+    """The config and code a run's outputs depend on; `upstream`: those its checkpoints
+    (records, dedup, tokens) depend on, so a new mixture or shard size reuses them."""
     d = cfg.to_dict()
+    if upstream:
+        for section in _SHARDS_ONLY:
+            d.pop(section, None)
     for section, keys in _NOT_FINGERPRINTED.items():
         if keys is None:
             d.pop(section, None)
@@ -66,24 +75,27 @@ class Output:
     def checkpoint_done(self, name: str) -> bool:
         return os.path.exists(self.work_path(name, "_SUCCESS"))
 
-    def prepare(self, fp: str, resume: bool) -> bool:
+    def prepare(self, fp: str, resume: bool, upstream: str = "") -> bool:
         """Unmark the output as finished, then keep or clear what an earlier run left.
-        Returns whether this run resumes an earlier one."""
+        Returns whether this run resumes an earlier one. A run whose config differs only
+        in what the shards depend on (`mixture`, `shards`) keeps the checkpoints and
+        writes every shard again."""
         storage.delete_prefix(self.path(MANIFEST), self.opts)
         run_file = Path(self.work_path(RUN_FILE))
-        previous = json.loads(run_file.read_text()).get("fingerprint") if run_file.is_file() else None
-        resumed = resume and previous == fp
+        previous = json.loads(run_file.read_text()) if run_file.is_file() else {}
+        resumed = resume and previous.get("fingerprint") == fp
         if not resumed:
             storage.delete_prefix(self.path("shards"), self.opts)
-            shutil.rmtree(self.work, ignore_errors=True)
+            if not (resume and upstream and previous.get("upstream") == upstream):
+                shutil.rmtree(self.work, ignore_errors=True)
         for sub in ("report", "rejected"):
             storage.delete_prefix(self.path(sub), self.opts)
             shutil.rmtree(self.spark_path(sub), ignore_errors=True)
-        for name in ("filtered", "docs"):  # a checkpoint without _SUCCESS was interrupted
+        for name in ("filtered", "docs", "tokens"):  # a checkpoint without _SUCCESS was interrupted
             if not self.checkpoint_done(name):
                 shutil.rmtree(self.work_path(name), ignore_errors=True)
         os.makedirs(self.work, exist_ok=True)
-        run_file.write_text(json.dumps({"fingerprint": fp, "output": self.uri}) + "\n")
+        run_file.write_text(json.dumps({"fingerprint": fp, "upstream": upstream, "output": self.uri}) + "\n")
         probe = self.path(".write-test")
         storage.write_bytes(probe, b"ok", self.opts)
         storage.delete_prefix(probe, self.opts)

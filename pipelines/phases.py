@@ -155,20 +155,36 @@ class Background:
             raise self.error
 
 
-def shard_phase(cfg, docs, ctx: RunContext, shard_dir: str, partitions: int, done: dict) -> list[dict]:
+def shard_phase(cfg, docs, ctx: RunContext, shard_dir: str, n_kept: int, done: dict,
+                tokens_path: str | None = None) -> tuple[list[dict], int]:
     """Kept documents -> token streams -> webdataset shards under `shard_dir`; returns the
-    shard infos, those of partitions an earlier attempt committed (`done`) included."""
+    shard infos (those of partitions an earlier attempt committed, `done`, included) and
+    the partition count. With a mixture the streams are written to `tokens_path` first
+    (kept if already there), counted per bucket and repeated by the plan."""
     from pyspark.sql import functions as F
 
-    from pipelines.stages.shard import WriteShards
+    from pipelines.stages.shard import WriteShards, auto_partitions
     from pipelines.stages.tokenize import Tokenize
 
     kept = docs.filter(F.col("status") == KEEP)
-    if done:
-        # Same documents, same partitioning: a committed partition needs no tokens.
-        kept = kept.filter(~F.expr(f"pmod(hash(id), {partitions})").isin(list(done)))
-    tokens = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator, cfg.images.tile_size).apply(kept, ctx)
+    tokenize = Tokenize(cfg.tokenizer.spec, cfg.tokenizer.part_separator, cfg.images.tile_size)
+    if cfg.mixture.method:
+        from pipelines.mixture.stage import Mixture
+
+        if not os.path.exists(os.path.join(tokens_path, "_SUCCESS")):
+            tokenize.apply(kept, ctx).write.mode("overwrite").parquet(tokens_path)
+        stage = Mixture(cfg.mixture, cfg.shards.max_samples, cfg.shards.partitions)
+        tokens = stage.apply(ctx.spark.read.parquet(tokens_path), ctx)
+        partitions = ctx.report.notes["mixture"]["partitions"]
+        if done:  # a committed partition's copies are already in its shards
+            tokens = tokens.filter(~F.col("_part").isin(list(done)))
+    else:
+        partitions = auto_partitions(n_kept, cfg.shards.max_samples, cfg.shards.partitions)
+        if done:
+            # Same documents, same partitioning: a committed partition needs no tokens.
+            kept = kept.filter(~F.expr(f"pmod(hash(id), {partitions})").isin(list(done)))
+        tokens = tokenize.apply(kept, ctx)
     writer = WriteShards(shard_dir, cfg.shards.name, cfg.shards.max_samples, cfg.shards.max_bytes, partitions,
                          cfg.images)
     written = [r.asDict() for r in writer.apply(tokens, ctx).collect()]
-    return sorted(written + [i for infos in done.values() for i in infos], key=lambda d: d["name"])
+    return sorted(written + [i for infos in done.values() for i in infos], key=lambda d: d["name"]), partitions

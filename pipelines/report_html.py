@@ -110,6 +110,29 @@ def stages_figure(stages: list[dict]) -> str | None:
     return _png(fig)
 
 
+def mixture_figure(m: dict) -> str | None:
+    """Per language, largest first: tokens available, planned and realized in the shards, on
+    a log axis (200 languages span seven orders of magnitude)."""
+    rows = sorted(m.get("languages") or [], key=lambda r: (-r["available_tokens"], r["name"]))
+    if not rows:
+        return None
+    fig, ax = _figure(max(6.0, min(18.0, 0.09 * len(rows) + 4)), 3.6)
+    x = np.arange(len(rows))
+    ax.bar(x, [max(r["available_tokens"], 1) for r in rows], color="#d0d0d0", label="available")
+    ax.plot(x, [max(r["target_tokens"], 1) for r in rows], "_", color=IMAGE, markersize=10, mew=2, label="target")
+    ax.plot(x, [max(r["realized_tokens"], 1) for r in rows], ".", color=TEXT, label="realized")
+    ax.set_yscale("log")
+    if len(rows) <= 60:
+        ax.set_xticks(x, [r["name"] for r in rows], rotation=90, fontsize=7)
+    else:
+        ax.set_xticks([])
+        ax.set_xlabel(f"{len(rows)} languages, by tokens available")
+    ax.set_ylabel("tokens")
+    ax.set_title(f"mixture ({m['method']}): target and realized tokens per language")
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig)
+
+
 def _top(rows: list[dict], top: int) -> tuple[list[str], list[float]]:
     labels = [r["name"] for r in rows[:top]]
     values = [r["documents"] for r in rows[:top]]
@@ -160,6 +183,9 @@ def render(s: dict, top: int = 15) -> str:
         ("shard sizes", hist_figure("shard sizes", hists.get("shard_bytes"), "bytes", True, _human)),
         ("stages", stages_figure(s.get("stages", []))),
     ]
+    mix = s.get("mixture") or {}
+    if mix:
+        figures.insert(1, ("mixture", mixture_figure(mix)))
     rates = s.get("dedup_rates") or {}
     if rates:
         kinds = [k for k in rates if k != "total"]
@@ -182,6 +208,17 @@ def render(s: dict, top: int = 15) -> str:
     from pipelines.stats import curation_lines
 
     curation = "".join(f"<li>{html.escape(line)}</li>" for line in curation_lines(s.get("curation") or {}))
+    mixture = ""
+    if mix:
+        from pipelines.mixture.report import headline
+
+        rows = [[r["name"], f"{r['documents']:,}", f"{r['available_tokens']:,}", f"{r['target_tokens']:,.0f}",
+                 f"{r['realized_tokens']:,}", f"{r['epochs']:.3g}",
+                 f"{r['realized_vs_target']:.4f}" if r["realized_vs_target"] is not None else "-"]
+                for r in mix["languages"][:top]]
+        mixture = ("<h2>Mixture</h2><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in headline(mix)) + "</ul>"
+                   + _table(["language", "documents", "available", "target", "realized", "epochs",
+                             "realized/target"], rows))
     warn = "" if s.get("has_manifest", True) else \
         '<p class="warn">No manifest.json: an unfinished or copied output; totals come from scanning the tars.</p>'
     title = html.escape(f"earlyfuse stats: {s.get('name') or s['path']}")
@@ -196,4 +233,5 @@ tokenizer {html.escape(str(s['tokenizer'].get('spec')))}</div>{warn}
 {f'<h2>Parts dropped inside kept documents</h2>{_table(["reason", "parts"], parts)}' if parts else ''}
 {f'<h2>Dedup</h2>{_table(["kind", "in", "removed", "rate"], dedup)}' if dedup else ''}
 {f'<h2>Text curation</h2><ul>{curation}</ul>' if curation else ''}
+{mixture}
 </body></html>"""

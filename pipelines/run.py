@@ -58,7 +58,7 @@ def curated_signals(cfg: Config) -> list[str]:
 
 
 def run_pipeline(cfg: Config, spark=None) -> RunResult:
-    from pipelines.stages.shard import auto_partitions, committed_partitions
+    from pipelines.stages.shard import committed_partitions
     from pipelines.stages.tokenize import tokenizer
 
     if spark is None:
@@ -69,7 +69,8 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     # Inputs are listed before the output is touched: a typo in a path leaves the last
     # finished output as it was.
     plan = stages[0].plan(out.opts, skipped_files)
-    resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume)
+    resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume,
+                          fingerprint(cfg, code_version(), upstream=True))
     spark = spark or get_session(cfg)
     progress = Progress(spark, enabled=cfg.run.progress)
     ctx = RunContext(spark, out.opts, records=progress.records, plan=plan, work=out.work)
@@ -136,12 +137,12 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
 
     try:
         n_kept = status_counts.get(KEEP, 0)
-        partitions = auto_partitions(n_kept, cfg.shards.max_samples, cfg.shards.partitions)
         done = committed_partitions(out.path("shards"), out.opts) if resumed else {}
+        with progress.phase("tokenize+shard"):
+            infos, partitions = shard_phase(cfg, docs, ctx, out.path("shards"), n_kept, done,
+                                            out.work_path("tokens"))
         if done:
             skipped.append(f"shards of {len(done)}/{partitions} partitions")
-        with progress.phase("tokenize+shard"):
-            infos = shard_phase(cfg, docs, ctx, out.path("shards"), partitions, done)
     except BaseException:
         writing_rejected.join(raise_error=False)  # never leave it writing behind a failure
         raise
@@ -149,9 +150,15 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     out.publish("rejected")
 
     total_s = time.monotonic() - t_start
-    manifest = build_manifest(cfg, infos, tokenizer(cfg.tokenizer.spec).describe())
-    if manifest["totals"]["samples"] != n_kept:
-        raise AssertionError(f"shards hold {manifest['totals']['samples']} samples, {n_kept} documents were kept")
+    mixture = ctx.report.notes.get("mixture")
+    manifest = build_manifest(cfg, infos, tokenizer(cfg.tokenizer.spec).describe(), mixture)
+    expected = mixture["written_samples"] if mixture else n_kept
+    if manifest["totals"]["samples"] != expected:
+        raise AssertionError(f"shards hold {manifest['totals']['samples']} samples, {expected} were planned "
+                             f"({n_kept} documents kept)")
+    if mixture and manifest["totals"]["tokens"] != mixture["written_tokens"]:
+        raise AssertionError(f"shards hold {manifest['totals']['tokens']} tokens, the mixture planned "
+                             f"{mixture['written_tokens']}")
     ctx.collect_timers()
     timings = dict(progress.timings, total=round(total_s, 3))
     seconds = ctx.report.seconds

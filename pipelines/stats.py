@@ -156,6 +156,14 @@ def dedup_rates(stages: list[dict]) -> dict:
     return rows
 
 
+def _mixture(manifest: dict, by_lang: dict) -> dict:
+    if not manifest.get("mixture"):
+        return {}
+    from pipelines.mixture.report import summary
+
+    return summary(manifest["mixture"], {k: v["tokens"] for k, v in by_lang.items()})
+
+
 def _is_pair(meta: dict) -> bool:
     """Image-text pairs start with their image right after <|begin_of_text|>."""
     imgs = meta.get("images", [])
@@ -258,6 +266,7 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
         "part_drops": report.get("part_drops", {}),
         "fetched": report.get("fetched", {}),
         "curation": report.get("curation", {}),
+        "mixture": _mixture(manifest, by_lang),
         "skipped_files": report.get("skipped_files", {}),
         "stage_seconds": report.get("stage_seconds", {}),
         "dedup": report.get("dedup", {}),

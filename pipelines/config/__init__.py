@@ -14,6 +14,7 @@ from pipelines.config.sections import (
     InputConfig,
     LangIdConfig,
     LineDedupConfig,
+    MixtureConfig,
     PiiConfig,
     QualityConfig,
     RunConfig,
@@ -27,6 +28,6 @@ from pipelines.config.sections import (
 )
 
 __all__ = ["ClassifierConfig", "Config", "ConfigError", "DedupConfig", "FetchConfig", "ImagesConfig", "InputConfig",
-           "LangIdConfig", "LineDedupConfig", "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig",
-           "ShardConfig", "StorageConfig", "TokenizerConfig", "UrlDedupConfig", "UrlFilterConfig", "VideoConfig",
-           "load_config", "parse_config"]
+           "LangIdConfig", "LineDedupConfig", "MixtureConfig", "PiiConfig", "QualityConfig", "RunConfig",
+           "SampleConfig", "ShardConfig", "StorageConfig", "TokenizerConfig", "UrlDedupConfig", "UrlFilterConfig",
+           "VideoConfig", "load_config", "parse_config"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import ipaddress
+import re
 import tomllib
 import types
 import typing
@@ -18,6 +19,7 @@ from pipelines.config.sections import (
     ImagesConfig,
     InputConfig,
     LangIdConfig,
+    MixtureConfig,
     VideoConfig,
 )
 
@@ -139,6 +141,7 @@ def _validate(cfg: Config, src: str) -> None:
         raise ConfigError(f"{src}: images.resolve_on_driver_bytes must be 0..4000000000 (0 = always Spark's joins)")
     _validate_fetch(cfg.fetch, src)
     _validate_text_curation(cfg, src)
+    _validate_mixture(cfg, src)
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
@@ -253,3 +256,64 @@ def _check_classifier_model(c, where: str) -> None:
         raise ConfigError(f"{where}.model: {c.model!r} is not a fastText model ({e})") from None
     if c.label not in labels:
         raise ConfigError(f"{where}.label {c.label!r} is not one of the model's labels: {', '.join(labels)}")
+
+
+FLORES_CODE = re.compile(r"^([a-z]{2,3}_[A-Z][a-z]{3}|und)$")
+
+
+def _validate_mixture(cfg: Config, src: str) -> None:
+    """What can be checked before any data is read; a plan the data cannot hold is refused
+    once the tokens are counted, before any shard is written (pipelines/mixture/planner.py)."""
+    m = cfg.mixture
+    if not m.method:
+        if m.weights or m.budget_tokens or m.exclude or m.band_signal:
+            raise ConfigError(f"{src}: [mixture] needs a method: one of {', '.join(MixtureConfig.METHODS)}")
+        return
+    where = f"{src}: mixture"
+    _one_of(m.method, MixtureConfig.METHODS, f"{where}.method")
+    _one_of(m.over, MixtureConfig.OVER, f"{where}.over")
+    _one_of(m.on_unmet, MixtureConfig.ON_UNMET, f"{where}.on_unmet")
+    if m.budget_tokens < 0 or m.max_epochs < 0 or m.min_tokens_per_language < 0 or m.driver_max_rows < 1:
+        raise ConfigError(f"{where}.budget_tokens, max_epochs and min_tokens_per_language must be >= 0, "
+                          "driver_max_rows >= 1")
+    if m.method == "unimax" and not (m.budget_tokens > 0 and m.max_epochs > 0):
+        raise ConfigError(f"{where}: unimax needs budget_tokens > 0 and max_epochs > 0 (its B and N)")
+    if m.method == "temperature" and not 0.0 < m.alpha <= 1.0:
+        raise ConfigError(f"{where}.alpha must be in (0, 1]")
+    if m.method == "weights":
+        if not m.weights or any(w < 0 for w in m.weights.values()) or sum(m.weights.values()) <= 0:
+            raise ConfigError(f"{where}.weights must give each group a weight >= 0, at least one > 0")
+        sources = {i.name for i in cfg.inputs}
+        for key in m.weights:
+            if key != "*":
+                _check_group_key(key, m.over, sources, f"{where}.weights")
+    elif m.weights:
+        raise ConfigError(f"{where}.weights is for method = \"weights\"")
+    if m.min_tokens_per_language and m.over != "language":
+        raise ConfigError(f"{where}.min_tokens_per_language needs over = \"language\"")
+    if m.band_edges and m.band_quantiles:
+        raise ConfigError(f"{where}: give band_edges or band_quantiles, not both")
+    if (m.band_edges or m.band_quantiles) != [] and not m.band_signal:
+        raise ConfigError(f"{where}.band_edges and band_quantiles need band_signal")
+    if m.band_signal and not (m.band_edges or m.band_quantiles):
+        raise ConfigError(f"{where}.band_signal needs band_edges or band_quantiles")
+    if m.band_edges != sorted(set(m.band_edges)) or not all(0.0 < q < 1.0 for q in m.band_quantiles) \
+            or m.band_quantiles != sorted(set(m.band_quantiles)):
+        raise ConfigError(f"{where}.band_edges must ascend and band_quantiles ascend within (0, 1)")
+    for inp in cfg.inputs:
+        if "/" in inp.name:
+            raise ConfigError(f"{where}: input name {inp.name!r} has a '/', which bucket names use as separator")
+
+
+def _check_group_key(key: str, over: str, sources: set[str], where: str) -> None:
+    ok = {"language": lambda: bool(FLORES_CODE.match(key)),
+          "source": lambda: key in sources,
+          "source_language": lambda: key.count("/") == 1 and key.split("/")[0] in sources
+          and bool(FLORES_CODE.match(key.split("/")[1])),
+          "bucket": lambda: key.count("/") >= 1 and key.split("/")[0] in sources}[over]()
+    if not ok:
+        shape = {"language": "a language code such as eng_Latn",
+                 "source": f"an input name ({', '.join(sorted(sources))})",
+                 "source_language": "`source/lang`, e.g. web/eng_Latn",
+                 "bucket": "a bucket name `source/lang[/band][/modality]`"}[over]
+        raise ConfigError(f"{where}: {key!r} is not {shape} (over = \"{over}\")")

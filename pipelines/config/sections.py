@@ -309,6 +309,45 @@ class ShardConfig:
 
 
 @dataclass
+class MixtureConfig:
+    method: str = opt("", "`weights`, `temperature` or `unimax`; `\"\"` (no `[mixture]`): every kept document is "
+                      "written once")
+    over: str = opt("language", "the groups the method sets shares over: `language`, `source`, `source_language` or"
+                    " `bucket`; a group's buckets share its rate, keeping their natural proportions")
+    weights: dict[str, float] = opt(factory=dict, doc="`weights`: a share per group (normalised), e.g. "
+                                    "`{ eng_Latn = 0.5, fra_Latn = 0.5 }`, `{ web = 7, books = 3 }` or "
+                                    "`{ \"web/eng_Latn\" = 1 }`; `\"*\"` weighs every unlisted group; unlisted "
+                                    "groups get 0")
+    alpha: float = opt(0.3, "`temperature`: q_i = p_i^alpha / sum_j p_j^alpha (0.3 as mT5; 1 = natural shares)")
+    budget_tokens: int = opt(0, "total tokens written (text and image tokens); `0` = the tokens available "
+                             "(required for `unimax`)")
+    max_epochs: float = opt(0.0, "cap on any bucket's copies per document, on average (UniMax's N; required for "
+                            "`unimax`); `0` = no cap")
+    min_tokens_per_language: int = opt(0, "every language gets at least this many tokens (within `max_epochs`); "
+                                       "with `over = \"language\"`")
+    exclude: list[str] = opt(factory=list, doc="buckets written not at all: glob patterns over bucket names "
+                             "`source/lang[/band][/modality]`, e.g. `[\"*/und\", \"web/*/b0\"]`")
+    on_unmet: str = opt("error", "a plan the caps cannot hold: `error` (exit 2 naming the group, before any shard "
+                        "is written) or `closest` (as near as the caps allow, reported)")
+    seed: int = opt(0, "seed of the copy decisions (a hash of seed, id and copy index)")
+    band_signal: str = opt("", "a signal that makes quality bands part of the bucket, e.g. `classifier.hq`; "
+                           "documents without it are band `none`")
+    band_edges: list[float] = opt(factory=list, doc="ascending values cutting the signal into bands `b0`.. (`b0` "
+                                  "below the first edge)")
+    band_quantiles: list[float] = opt(factory=list, doc="or quantiles of the signal over the documents reaching "
+                                      "the mixture, e.g. `[0.5, 0.9]` (Spark's approxQuantile, relative error "
+                                      "1e-4)")
+    by_modality: bool = opt(False, "buckets also by modality: `text`, `pair`, `interleaved`, `video`")
+    driver_max_rows: int = opt(1_000_000, "the documents of fractional-rate buckets are ordered on the driver when "
+                               "at most this many; more, and Spark narrows each bucket's cut first (same result, "
+                               "tested)")
+
+    METHODS: typing.ClassVar[tuple[str, ...]] = ("weights", "temperature", "unimax")
+    OVER: typing.ClassVar[tuple[str, ...]] = ("language", "source", "source_language", "bucket")
+    ON_UNMET: typing.ClassVar[tuple[str, ...]] = ("error", "closest")
+
+
+@dataclass
 class Config:
     run: RunConfig = opt(factory=RunConfig, doc="How the job runs: its name, where it writes, the Spark master, "
                          "checkpoints and resuming.")
@@ -340,6 +379,9 @@ class Config:
                              "deduplication.")
     tokenizer: TokenizerConfig = opt(factory=TokenizerConfig, doc="The text tokenizer; image tokens follow Llama "
                                      "4's layout whatever it is.")
+    mixture: MixtureConfig = opt(factory=MixtureConfig, doc="Token budgets per source, language, quality band "
+                                 "and modality: documents repeated or sampled down to a planned mixture "
+                                 "([stages/mixture.md](stages/mixture.md)).")
     shards: ShardConfig = opt(factory=ShardConfig, doc="The webdataset shards.")
     spark: dict[str, str] = opt(factory=dict, doc="Any Spark conf, e.g. `\"spark.driver.memory\" = \"8g\"`.")
     source_file: str = field(default="", repr=False, metadata={"internal": True})

@@ -111,7 +111,10 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
             offsets = tokens.offsets.to_numpy()
             values = tokens.values.to_numpy(zero_copy_only=False).astype(np.uint32)
             base = offsets[0]
-            cols = {c: batch.column(c).to_pylist() for c in ("id", "source", "uri", "lang", "lang_score")}
+            # A mixture's copies say which document they repeat (`<id>_r<k>` is copy k).
+            names = ("id", "source", "uri", "lang", "lang_score") + (
+                ("doc_id", "copy") if "copy" in batch.schema.names else ())
+            cols = {c: batch.column(c).to_pylist() for c in names}
             image_meta = batch.column("image_meta").to_pylist()
             signals = batch.column("signals").to_pylist()
             images = batch.column("images")
@@ -156,9 +159,11 @@ class WriteShards(Stage):
         """Returns a small DataFrame of shard infos; collecting it runs the write."""
         out_dir, name, icfg = self.out_dir, self.shard_name, self.images_cfg
         max_samples, max_bytes, opts = self.max_samples, self.max_bytes, ctx.storage_opts
-        arranged = (df.repartition(self.partitions, "id")
-                    .sortWithinPartitions("id")
-                    .withColumn("_partition", F.spark_partition_id()))
+        if "_route" in df.columns:  # a mixture's copies, each routed to its partition (pipelines/mixture)
+            arranged = df.repartition(self.partitions, "_route").sortWithinPartitions("_round", "doc_id")
+        else:
+            arranged = df.repartition(self.partitions, "id").sortWithinPartitions("id")
+        arranged = arranged.withColumn("_partition", F.spark_partition_id())
 
         def run(batches):
             return write_partition(batches, out_dir, name, max_samples, max_bytes, icfg, opts)

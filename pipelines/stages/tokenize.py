@@ -18,14 +18,25 @@ from pipelines.stage import Stage
 from vision_prep.llama4 import TILE_SIZE, patch_tokens_per_tile
 
 TOKENS_DDL = ("id string, source string, uri string, lang string, lang_score double, "
-              "signals map<string,double>, tokens array<int>, n_tokens int, images array<binary>, image_meta string")
+              "signals map<string,double>, tokens array<int>, n_tokens int, images array<binary>, image_meta string, "
+              "modality string")
 TOKENS_ARROW = pa.schema([
     ("id", pa.string()), ("source", pa.string()), ("uri", pa.string()),
     ("lang", pa.string()), ("lang_score", pa.float64()),
     ("signals", pa.map_(pa.string(), pa.float64())),
     ("tokens", pa.list_(pa.int32())), ("n_tokens", pa.int32()),
-    ("images", pa.list_(pa.binary())), ("image_meta", pa.string()),
+    ("images", pa.list_(pa.binary())), ("image_meta", pa.string()), ("modality", pa.string()),
 ])
+
+
+def modality(doc_meta: list[dict]) -> str:
+    """`text`, `pair` (an image first, right after <|begin_of_text|>, as `stats` counts
+    image-text pairs), `interleaved` or `video` (any frame)."""
+    if not doc_meta:
+        return "text"
+    if any(m["kind"] == "frame" for m in doc_meta):
+        return "video"
+    return "pair" if doc_meta[0]["token_offset"] == 1 else "interleaved"
 
 _TOKENIZERS: dict[str, object] = {}
 
@@ -70,7 +81,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str, tile_size: int = 
     docs = [_segments(parts, sep) for parts in batch.column("parts").to_pylist()]
     texts = [v for segs in docs for k, v in segs if k == "text"]
     encoded = iter(tok.encode_arrays(texts))
-    streams, images, metas = [], [], []
+    streams, images, metas, kinds = [], [], [], []
     for segs in docs:
         pieces, n, doc_images, doc_meta = [bos], 1, [], []
         for kind, value in segs:
@@ -95,6 +106,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str, tile_size: int = 
         pieces.append(eos)
         streams.append(np.concatenate(pieces))
         images.append(doc_images)
+        kinds.append(modality(doc_meta))
         metas.append(json.dumps(doc_meta, ensure_ascii=False, sort_keys=True) if doc_meta else "[]")
     lengths = np.fromiter((s.size for s in streams), dtype=np.int32, count=len(streams))
     offsets = np.zeros(len(streams) + 1, dtype=np.int32)
@@ -103,7 +115,7 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str, tile_size: int = 
     return pa.RecordBatch.from_arrays(
         [*(batch.column(c) for c in ("id", "source", "uri", "lang", "lang_score", "signals")),
          pa.ListArray.from_arrays(pa.array(offsets), pa.array(flat)), pa.array(lengths),
-         pa.array(images, pa.list_(pa.binary())), pa.array(metas, pa.string())],
+         pa.array(images, pa.list_(pa.binary())), pa.array(metas, pa.string()), pa.array(kinds, pa.string())],
         schema=TOKENS_ARROW,
     )
 
@@ -114,7 +126,7 @@ class Tokenize(Stage):
 
     name = "tokenize"
     reads = ("source", "uri", "parts", "lang", "lang_score", "signals")
-    writes = ("tokens", "n_tokens", "images", "image_meta")
+    writes = ("tokens", "n_tokens", "images", "image_meta", "modality")
 
     def __init__(self, spec: str, part_separator: str = "\n\n", tile_size: int = TILE_SIZE):
         self.spec = spec
