@@ -37,11 +37,11 @@ def sentence(rng: random.Random, words: list[str], n: int = 40) -> str:
     return " ".join(rng.choice(words) for _ in range(n))
 
 
-@pytest.fixture(scope="module")
-def model_and_docs(tmp_path_factory):
-    d = tmp_path_factory.mktemp("lid210")
-    rng = random.Random(7)
-    codes = flores_codes(N_LANGS)
+def lid_languages(d, n: int, seed: int, name: str):
+    """n languages, a generated vocabulary each, and a fastText language-ID model of them
+    trained on 30 generated sentences each -> (codes, vocabularies, rng)."""
+    rng = random.Random(seed)
+    codes = flores_codes(n)
     vocab = {c: vocabulary(rng) for c in codes}
     with open(d / "train.txt", "w") as f:
         for _ in range(30):
@@ -51,8 +51,15 @@ def model_and_docs(tmp_path_factory):
     # and friends have run) fastText's training hit NaN, which a clean process never does.
     train = (f"import fasttext; m = fasttext.train_supervised(input={str(d / 'train.txt')!r}, dim=32, "
              f"epoch=40, lr=0.25, minn=0, maxn=0, thread=1, seed=7, verbose=0); "
-             f"m.save_model({str(d / 'lid210.bin')!r})")
+             f"m.save_model({str(d / name)!r})")
     subprocess.run([sys.executable, "-c", train], check=True, timeout=300)
+    return codes, vocab, rng
+
+
+@pytest.fixture(scope="module")
+def model_and_docs(tmp_path_factory):
+    d = tmp_path_factory.mktemp("lid210")
+    codes, vocab, rng = lid_languages(d, N_LANGS, 7, "lid210.bin")
     with open(d / "docs.jsonl", "w") as f:
         for i, c in enumerate(codes):
             f.write(json.dumps({"id": f"doc{i}", "url": f"http://x/{c}",

@@ -103,3 +103,30 @@ def test_other_config_or_fresh_starts_over(sample_run, tmp_path):
     cfg.run.master = "local[1]"  # how it runs is not what it produces
     assert out.prepare(fingerprint(cfg, "v1"), resume=True) is True
     assert out.prepare(fingerprint(cfg, "v1"), resume=False) is False
+
+
+def test_a_new_mixture_keeps_the_checkpoints_and_rewrites_the_shards(sample_run, tmp_path):
+    from pipelines.config import MixtureConfig
+    from pipelines.output import Output, fingerprint
+    from tests.conftest import sample_config
+
+    _, _, root = sample_run
+    cfg = sample_config(root, tmp_path / "o")
+    out = Output(cfg)
+
+    def prepare():
+        return out.prepare(fingerprint(cfg, "v1"), True, fingerprint(cfg, "v1", upstream=True))
+
+    assert prepare() is False
+    for name in ("filtered", "tokens"):
+        Path(out.work_path(name)).mkdir()
+        (Path(out.work_path(name)) / "_SUCCESS").write_text("")
+    shard = Path(out.path("shards")) / "x.tar"
+    shard.parent.mkdir()
+    shard.write_bytes(b"x")
+    cfg.mixture = MixtureConfig(method="temperature", alpha=0.5)
+    assert prepare() is False  # the shards are not this config's
+    assert out.checkpoint_done("filtered") and out.checkpoint_done("tokens") and not shard.exists()
+    cfg.tokenizer.part_separator = "\n"  # upstream of the checkpoints: everything goes
+    assert prepare() is False
+    assert not out.checkpoint_done("filtered") and not out.checkpoint_done("tokens")

@@ -5,8 +5,6 @@ cost a read of its narrow columns, never a second tokenization."""
 
 from __future__ import annotations
 
-import pyarrow as pa
-
 from pipelines.mixture.planner import BucketCount, MixturePlan, copies_floor
 from pipelines.mixture.select import NONE, Cut, cuts
 
@@ -117,9 +115,7 @@ def find_cuts(df, plan: MixturePlan, seed: int, driver_max_rows: int) -> dict[st
     in_range = (F.col("_p") >= F.col("_lo")) & (F.col("_p") < F.col("_hi"))
     rows = (cand.join(F.broadcast(ranges), "_bucket").where(in_range)
             .select(F.col("_bucket").alias("bucket"), F.col("_p").alias("priority"), "id", "n_tokens"))
-    table = pa.Table.from_pylist([r.asDict() for r in rows.collect()],
-                                 pa.schema([("bucket", pa.string()), ("priority", pa.int64()), ("id", pa.string()),
-                                            ("n_tokens", pa.int64())]))
+    table = rows.select("bucket", "priority", "id", F.col("n_tokens").cast("long").alias("n_tokens")).toArrow()
     before = {b: (s[2], s[3], s[0]) for b, s in state.items()}
     return cuts(table, residual, before)
 

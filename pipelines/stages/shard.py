@@ -96,6 +96,17 @@ def image_members(images: list[bytes], meta: list[dict], cfg: ImagesConfig) -> d
     return members
 
 
+def token_streams(tokens: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The `tokens` column (each stream's little-endian uint32 bytes, binary or large
+    binary) -> (offsets in tokens, all tokens), without copying the tokens."""
+    wide = pa.types.is_large_binary(tokens.type)
+    _, off_buf, data = tokens.buffers()
+    offsets = np.frombuffer(off_buf, dtype=np.int64 if wide else np.int32)
+    offsets = offsets[tokens.offset:tokens.offset + len(tokens) + 1]
+    values = np.frombuffer(data, dtype="<u4") if data is not None else np.zeros(0, "<u4")
+    return offsets // 4, values
+
+
 def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
                     max_samples: int, max_bytes: int, images_cfg: ImagesConfig,
                     storage_opts=None) -> Iterator[pa.RecordBatch]:
@@ -107,10 +118,7 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
             if writer is None:
                 part = batch.column("_partition")[0].as_py()
                 writer = ShardWriter(out_dir, name, part, max_samples, max_bytes, storage_opts)
-            tokens = batch.column("tokens")
-            offsets = tokens.offsets.to_numpy()
-            values = tokens.values.to_numpy(zero_copy_only=False).astype(np.uint32)
-            base = offsets[0]
+            offsets, values = token_streams(batch.column("tokens"))
             # A mixture's copies say which document they repeat (`<id>_r<k>` is copy k).
             names = ("id", "source", "uri", "lang", "lang_score") + (
                 ("doc_id", "copy") if "copy" in batch.schema.names else ())
@@ -119,7 +127,7 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
             signals = batch.column("signals").to_pylist()
             images = batch.column("images")
             for i in range(batch.num_rows):
-                ids = values[offsets[i] - base: offsets[i + 1] - base]
+                ids = values[offsets[i]: offsets[i + 1]]
                 meta = {c: cols[c][i] for c in cols}
                 meta["n_tokens"] = int(len(ids))
                 meta["images"] = json.loads(image_meta[i])
