@@ -31,7 +31,7 @@ import numpy as np
 
 from benchmarks.timing import interleaved, rate, ratio_row, ratio_text, spread
 
-N_DOCS = 20_000
+N_DOCS = 40_000
 TARGET = 0.8  # per document, the mixture may add at most a quarter to tokenize+shard
 
 
@@ -93,7 +93,7 @@ def _measure(spark, tmp: Path, n_docs: int, runs: int) -> dict:
     return {"n": n, "available": available, "samples": samples, "buckets": len(block["buckets"]), **times}
 
 
-def run(sizes: tuple[int, int] = (N_DOCS // 4, N_DOCS), runs: int = 4) -> dict:
+def run(sizes: tuple[int, int] = (N_DOCS // 4, N_DOCS), runs: int = 3) -> dict:
     from pipelines.spark import get_session
 
     tmp = Path(tempfile.mkdtemp(prefix="earlyfuse-bench-mixture-"))

@@ -195,3 +195,39 @@ def _toml(cfg: dict) -> str:
                 v = json.dumps(v)
             lines.append(f"{k} = {v}")
     return "\n".join(lines) + "\n"
+
+
+def test_buckets_by_band_and_modality_on_the_sample(spark, sample_run):
+    """The sample's kept documents: image-text pairs, pages with images, text and videos;
+    bands at the median language-ID score; every bucket counted, every copy planned."""
+    from pyspark.sql import functions as F
+
+    from pipelines.config import MixtureConfig
+    from pipelines.context import RunContext
+    from pipelines.mixture.stage import Mixture
+    from pipelines.stages.tokenize import Tokenize
+
+    result, _, _ = sample_run
+    docs = spark.read.parquet(str(Path(result.output) / "_work" / "docs")).filter(F.col("status") == "keep")
+    tokens = Tokenize("tiktoken:cl100k_base").apply(docs, None).cache()
+    cfg = MixtureConfig(method="temperature", alpha=0.7, max_epochs=4, by_modality=True,
+                        band_signal="langid.score", band_quantiles=[0.5])
+    ctx = RunContext(spark)
+    out = Mixture(cfg, 32, 0).apply(tokens, ctx)
+    block = ctx.report.notes["mixture"]
+    names = [b["name"] for b in block["buckets"]]
+    assert all(len(n.split("/")) == 4 for n in names)
+    assert {b["modality"] for b in block["buckets"]} == {"text", "pair", "interleaved", "video"}
+    docs_by_band = Counter()
+    for b in block["buckets"]:
+        docs_by_band[b["band"]] += b["documents"]
+    assert set(docs_by_band) == {"b0", "b1"} and abs(docs_by_band["b0"] - docs_by_band["b1"]) <= 0.2 * tokens.count()
+    assert block["available_tokens"] == tokens.agg(F.sum("n_tokens")).first()[0] == result.manifest["totals"]["tokens"]
+    rows = out.select("doc_id", "_bucket", "n_tokens").collect()
+    assert len(rows) == block["written_samples"] and sum(r["n_tokens"] for r in rows) == block["written_tokens"]
+    per_bucket = defaultdict(int)
+    for r in rows:
+        per_bucket[r["_bucket"]] += r["n_tokens"]
+    for b in block["buckets"]:
+        assert per_bucket[b["name"]] == b["written_tokens"]
+    tokens.unpersist()
