@@ -39,7 +39,7 @@ def print_run_summary(result) -> None:
     tot = result.manifest["totals"]
     secs = result.timings.get("total", 0.0)
     if result.resumed:
-        console.print("resumed from an interrupted run: " + ", ".join(result.resumed) + " taken from checkpoints")
+        console.print("reused from an earlier run: " + ", ".join(result.resumed) + " taken from its checkpoints")
     console.print(f"{tot['samples']:,} samples, {tot['tokens']:,} tokens in {tot['shards']} shards "
                   f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}", soft_wrap=True)
 
