@@ -38,6 +38,8 @@ def cmd_run(args) -> int:
         result = run_pipeline(cfg)
     except InputNotFound as e:
         return _err(f"input error: {e}", EXIT_CONFIG)
+    except ConfigError as e:  # a mixture the counted tokens cannot hold, before any shard
+        return _err(f"config error: {e}", EXIT_CONFIG)
     except EnvironmentError_ as e:
         return _err(str(e), EXIT_ENV)
     except OSError as e:  # unwritable, a file where a folder should be, S3 refusing writes

@@ -129,7 +129,7 @@ def test_downsample_tenth_keeps_about_a_tenth(spark, corpus, natural, tmp_path):
     assert d["in"] == n and d["written"] == len(rows) and d["sampled_out"] == n - len(rows)
 
 
-def test_an_unmeetable_plan_is_a_one_line_error_before_any_shard(spark, corpus, tmp_path):
+def test_an_unmeetable_plan_is_a_one_line_error_before_any_shard(spark, corpus, tmp_path, capsys):
     from pipelines.mixture.planner import MixtureError
 
     out = tmp_path / "err"
@@ -137,6 +137,15 @@ def test_an_unmeetable_plan_is_a_one_line_error_before_any_shard(spark, corpus, 
     with pytest.raises(MixtureError, match="exceeds the .* that max_epochs = 2 allows"):
         run_pipeline(parse_config(cfg), spark)
     assert not (out / "manifest.json").exists() and not list((out / "shards").glob("*.tar"))
+    # Through the command line: exit code 2 and one line; the checkpoints stay for a fixed rerun.
+    from jobs.cli import main as cli_main
+
+    toml = tmp_path / "err.toml"
+    toml.write_text(_toml(cfg))
+    assert cli_main(["run", str(toml), "--no-progress"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("earlyfuse: config error: mixture: budget") and "\n" not in err
+    assert (out / "_work" / "tokens" / "_SUCCESS").exists() and (out / "_work" / "docs" / "_SUCCESS").exists()
 
 
 def test_cuts_on_the_driver_and_narrowed_in_spark_agree(spark):
