@@ -29,6 +29,7 @@ BENCHMARKS = {
     "e2e": ("benchmarks.bench_e2e", ("run_vs_plain", "run_scaling_time", "run_scaling_memory")),
     "fetch": ("benchmarks.bench_fetch", ("run", "run_sequential")),
     "mixture": ("benchmarks.bench_mixture", ("run", "run_planner")),
+    "decontam": ("benchmarks.bench_decontam", ("run",)),
 }
 
 

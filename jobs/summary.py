@@ -27,6 +27,11 @@ def print_run_summary(result) -> None:
         console.print("parts dropped inside kept documents: "
                       + ", ".join(f"{k} {v}" for k, v in result.part_drops.items()))
     print_skipped(console, getattr(result, "skipped_files", {}) or {})
+    from pipelines.stats import curation_lines
+
+    for line in curation_lines(getattr(result, "curation", {}) or {}):
+        console.print(f"[bold red]{line}[/bold red]" if line.startswith("WARNING") else line, soft_wrap=True,
+                      markup=line.startswith("WARNING"))
     mix = result.manifest.get("mixture")
     if mix:
         from pipelines.mixture.report import headline, summary

@@ -11,6 +11,7 @@ from pipelines.global_stage import GlobalStage
 from pipelines.ingest import Ingest
 from pipelines.stage import Stage
 from pipelines.stages.classifiers import Classifiers, ClassifierTop
+from pipelines.stages.decontaminate import Decontaminate
 from pipelines.stages.dedup_exact import ExactDedup
 from pipelines.stages.dedup_images import ImageDedup
 from pipelines.stages.dedup_near import NearDedup
@@ -54,6 +55,8 @@ def record_stages(cfg: Config) -> list[Stage]:
         stages.append(Classifiers(cfg.classifiers))
         if any(c.mode == "top_fraction" for c in cfg.classifiers):
             stages.append(ClassifierTop(cfg.classifiers, cfg.dedup.driver_max_rows))
+    if cfg.decontamination.sets:
+        stages.append(Decontaminate(cfg.decontamination, driver_max_rows=cfg.dedup.driver_max_rows))
     if _has(cfg, "warc"):
         stages.append(ResolveImages(cfg.images.resolve_on_driver_bytes))
     if cfg.fetch.enabled and cfg.images.enabled:

@@ -179,7 +179,7 @@ def signal_totals(docs, names: list[str]) -> dict[str, dict]:
             for i, name in enumerate(names)}
 
 
-def curation_block(cfg, saved: dict, totals: dict[str, dict]) -> dict:
+def curation_block(cfg, saved: dict, totals: dict[str, dict], status_counts: dict | None = None) -> dict:
     """The report's `curation` block: what the record phase saved (URL dedup's and the
     top-fraction decisions' statistics, line dedup's counts) and the signals' totals."""
     block: dict = {}
@@ -197,4 +197,32 @@ def curation_block(cfg, saved: dict, totals: dict[str, dict]) -> dict:
             {"mode": c.mode, "scored": n, "mean_score": round(t["sum"] / n, 6) if n else None},
             **({"threshold": c.threshold} if c.mode == "threshold" else {}),
             **({"fraction": c.fraction, **top.get(c.name, {})} if c.mode == "top_fraction" else {}))
+    if cfg.decontamination.sets:
+        block["decontamination"] = decontamination_block(cfg.decontamination, saved.get("decontamination", {}),
+                                                         totals, status_counts or {})
+    return block
+
+
+def decontamination_block(cfg, saved: dict, totals: dict[str, dict], status_counts: dict) -> dict:
+    """Per task: n-grams indexed and common, texts ignored, documents touched, spans and
+    characters removed, documents rejected; and a warning past `warn_share`."""
+    block = {k: v for k, v in saved.items() if k != "tasks"}
+    tasks = {}
+    for name, s in (saved.get("tasks") or {}).items():
+        t = totals.get(f"decontamination.task.{name}", {})
+        tasks[name] = dict(s, documents_touched=t.get("documents", 0), spans=int(t.get("sum", 0)),
+                           documents_rejected=status_counts.get(f"decontamination:{name}", 0))
+    rejected = sum(t["documents_rejected"] for t in tasks.values())
+    cut = totals.get("decontamination.cuts", {})
+    touched = max(cut.get("documents", 0), max((t["documents_touched"] for t in tasks.values()), default=0))
+    block.update(tasks=tasks, documents_rejected=rejected, documents_touched=touched,
+                 cuts=int(cut.get("sum", 0)),
+                 chars_removed=int(totals.get("decontamination.chars_removed", {}).get("sum", 0)))
+    docs = block.get("documents", 0)
+    share = touched / docs if docs else 0.0
+    block["share_touched"] = round(share, 6)
+    if share > cfg.warn_share:
+        block["warning"] = (f"decontamination touched {100 * share:.2f}% of the documents reaching it, over "
+                            f"warn_share {100 * cfg.warn_share:.2f}%: check the sets (a common phrase, a task "
+                            "that is web text) before training on this")
     return block

@@ -207,7 +207,8 @@ def render(s: dict, top: int = 15) -> str:
         cards.append(("fetched images", f"{fetched.get('images', 0):,}"))
     from pipelines.stats import curation_lines
 
-    curation = "".join(f"<li>{html.escape(line)}</li>" for line in curation_lines(s.get("curation") or {}))
+    curation = "".join(f"<li{' class=warn' if line.startswith('WARNING') else ''}>{html.escape(line)}</li>"
+                       for line in curation_lines(s.get("curation") or {}))
     mixture = ""
     if mix:
         from pipelines.mixture.report import headline

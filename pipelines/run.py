@@ -39,6 +39,7 @@ class RunResult:
     resumed: list[str] = field(default_factory=list)
     skipped_files: dict[str, dict[str, int]] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
+    curation: dict = field(default_factory=dict)
 
 
 def _is_local(spark) -> bool:
@@ -54,7 +55,11 @@ def write_json_atomic(path: Path, obj) -> None:
 
 def curated_signals(cfg: Config) -> list[str]:
     names = ["line_dedup.lines_removed", "line_dedup.chars_removed"] if cfg.line_dedup.enabled else []
-    return names + [f"classifier.{c.name}" for c in cfg.classifiers]
+    names += [f"classifier.{c.name}" for c in cfg.classifiers]
+    if cfg.decontamination.sets:
+        names += ["decontamination.cuts", "decontamination.chars_removed"]
+        names += [f"decontamination.task.{t.name}" for t in cfg.decontamination.sets]
+    return names
 
 
 def run_pipeline(cfg: Config, spark=None) -> RunResult:
@@ -126,7 +131,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         for r in by_source:
             status_counts[r["status"]] = status_counts.get(r["status"], 0) + r["count"]
         counts = stage_counts(status_counts, stage_names(cfg))
-        curation = curation_block(cfg, saved_curation, signal_totals(docs, curated_signals(cfg)))
+        curation = curation_block(cfg, saved_curation, signal_totals(docs, curated_signals(cfg)), status_counts)
         if dedup:
             shutil.copytree(out.work_path("dedup_clusters"), out.spark_path("report", "dedup_clusters"))
             out.publish("report/dedup_clusters")
@@ -170,4 +175,4 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     # Written last: a folder without it is not a finished dataset.
     out.write_json(MANIFEST, manifest)
     return RunResult(out.uri, manifest, counts, timings, dict(sorted(part_drops.items())), skipped,
-                     skipped_files, dict(sorted(seconds.items())))
+                     skipped_files, dict(sorted(seconds.items())), curation)

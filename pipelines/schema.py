@@ -94,3 +94,17 @@ def caption_documents(batch: pa.RecordBatch) -> list[bool]:
         prose = any(k == "text" and r not in MEDIA_TEXT_ROLES for k, r in zip(kinds[lo:hi], roles[lo:hi]))
         out.append(media and not prose)
     return out
+
+
+def flat_parts(batch: pa.RecordBatch, *meta_keys: str) -> tuple[list[tuple[int, int]], list, list, dict[str, list]]:
+    """Each row's range in the flattened parts, the flattened kinds and texts, and the
+    values of `meta_keys`: read without touching image bytes."""
+    import pyarrow.compute as pc
+
+    parts = batch.column("parts")
+    offsets = parts.offsets.to_numpy()
+    offsets = offsets - offsets[0]
+    flat = parts.flatten()
+    meta = {k: pc.map_lookup(flat.field("meta"), k, "first").to_pylist() for k in meta_keys}
+    return (list(zip(offsets[:-1].tolist(), offsets[1:].tolist())), flat.field("kind").to_pylist(),
+            flat.field("text").to_pylist(), meta)

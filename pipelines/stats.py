@@ -134,6 +134,18 @@ def curation_lines(c: dict) -> list[str]:
                    f"removed from {d.get('documents_touched', 0):,} of {d.get('documents', 0):,} documents; "
                    f"{d.get('frequent_lines', 0):,} lines in more than {d.get('max_count')} documents of their "
                    f"bucket ({d.get('buckets', 1)} bucket{'s' if d.get('buckets', 1) != 1 else ''})")
+    if "decontamination" in c:
+        d = c["decontamination"]
+        out.append(f"decontamination ({d.get('mode')}, {d.get('ngram')}-grams): {d.get('documents_touched', 0):,} of "
+                   f"{d.get('documents', 0):,} documents touched, {d.get('cuts', 0):,} cuts, "
+                   f"{d.get('chars_removed', 0):,} characters removed, {d.get('documents_rejected', 0):,} rejected; "
+                   f"{d.get('index_ngrams', 0):,} n-grams indexed, {d.get('common_ngrams', 0):,} too common")
+        for name, t in (d.get("tasks") or {}).items():
+            out.append(f"  task {name}: {t.get('ngrams_indexed', 0):,} n-grams ({t.get('texts_too_short', 0):,} "
+                       f"texts too short, {t.get('ngrams_common', 0):,} common), {t.get('documents_touched', 0):,} "
+                       f"documents, {t.get('spans', 0):,} spans, {t.get('documents_rejected', 0):,} rejected")
+        if d.get("warning"):
+            out.append(f"WARNING: {d['warning']}")
     for name, k in (c.get("classifiers") or {}).items():
         mean = k.get("mean_score")
         rule = {"threshold": f"keep score >= {k.get('threshold')}", "annotate": "scores only",

@@ -8,7 +8,9 @@ from pipelines.config.load import ConfigError, load_config, parse_config
 from pipelines.config.sections import (
     ClassifierConfig,
     Config,
+    DecontaminationConfig,
     DedupConfig,
+    EvalSetConfig,
     FetchConfig,
     ImagesConfig,
     InputConfig,
@@ -27,7 +29,7 @@ from pipelines.config.sections import (
     VideoConfig,
 )
 
-__all__ = ["ClassifierConfig", "Config", "ConfigError", "DedupConfig", "FetchConfig", "ImagesConfig", "InputConfig",
-           "LangIdConfig", "LineDedupConfig", "MixtureConfig", "PiiConfig", "QualityConfig", "RunConfig",
-           "SampleConfig", "ShardConfig", "StorageConfig", "TokenizerConfig", "UrlDedupConfig", "UrlFilterConfig",
-           "VideoConfig", "load_config", "parse_config"]
+__all__ = ["ClassifierConfig", "Config", "ConfigError", "DecontaminationConfig", "DedupConfig", "EvalSetConfig",
+           "FetchConfig", "ImagesConfig", "InputConfig", "LangIdConfig", "LineDedupConfig", "MixtureConfig",
+           "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig",
+           "TokenizerConfig", "UrlDedupConfig", "UrlFilterConfig", "VideoConfig", "load_config", "parse_config"]

@@ -15,6 +15,7 @@ from pathlib import Path
 from pipelines.config.sections import (
     ClassifierConfig,
     Config,
+    DecontaminationConfig,
     DedupConfig,
     ImagesConfig,
     InputConfig,
@@ -142,6 +143,7 @@ def _validate(cfg: Config, src: str) -> None:
     _validate_fetch(cfg.fetch, src)
     _validate_text_curation(cfg, src)
     _validate_mixture(cfg, src)
+    _validate_decontamination(cfg, src)
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
@@ -317,3 +319,21 @@ def _check_group_key(key: str, over: str, sources: set[str], where: str) -> None
                  "source_language": "`source/lang`, e.g. web/eng_Latn",
                  "bucket": "a bucket name `source/lang[/band][/modality]`"}[over]
         raise ConfigError(f"{where}: {key!r} is not {shape} (over = \"{over}\")")
+
+
+def _validate_decontamination(cfg: Config, src: str) -> None:
+    d = cfg.decontamination
+    where = f"{src}: decontamination"
+    _one_of(d.mode, DecontaminationConfig.MODES, f"{where}.mode")
+    if not (1 <= d.min_words <= d.ngram <= 64) or d.max_matches < 1 or d.max_splits < 0 or d.window < 0 \
+            or d.min_fragment_chars < 0 or not 0.0 <= d.warn_share <= 1.0 or d.broadcast_max_ngrams < 1:
+        raise ConfigError(f"{where}: need 1 <= min_words <= ngram <= 64, max_matches >= 1, max_splits, window and "
+                          "min_fragment_chars >= 0, warn_share in [0, 1], broadcast_max_ngrams >= 1")
+    names: set = set()
+    for i, t in enumerate(d.sets):
+        at = f"{where}.sets[{i}]"
+        _unique_name(t.name, at, names)
+        if not all(ch.isalnum() or ch in "-_" for ch in t.name):
+            raise ConfigError(f"{at}.name may only use letters, digits, '-' and '_', got {t.name!r}")
+        if not t.paths or not t.fields:
+            raise ConfigError(f"{at}: paths and fields must not be empty")

@@ -153,6 +153,38 @@ class ClassifierConfig:
 
 
 @dataclass
+class EvalSetConfig:
+    name: str = opt("", "the task's name: rejection `decontamination:<name>` (letters, digits, `_`, `-`)",
+                    shown="required")
+    paths: list[str] = opt(factory=list, doc="JSONL (also `.gz`) or Parquet files, folders or globs, local or "
+                           "`s3://`; nothing is downloaded", shown="required")
+    fields: list[str] = opt(factory=lambda: ["question"], doc="fields whose text is indexed, each on its own "
+                            "(e.g. `[\"question\", \"answer\"]`); a list field's strings each count")
+
+
+@dataclass
+class DecontaminationConfig:
+    sets: list[EvalSetConfig] = opt(factory=list, doc="`[[decontamination.sets]]`: the evaluation sets; none: "
+                                    "the stage is off")
+    mode: str = opt("remove", "`remove` (NeMo Curator's: cut each match with `window` characters each side, to "
+                    "sentence ends) or `drop` (datatrove's and Dolma's: any match rejects the document)")
+    ngram: int = opt(13, "words per n-gram (normalised: lower-cased, punctuation removed, split on whitespace)")
+    min_words: int = opt(8, "a task text shorter than `ngram` words but at least this many is matched whole; "
+                         "shorter ones are ignored and counted")
+    max_matches: int = opt(10, "an n-gram found in more documents than this is common text, not contamination: "
+                           "left alone and counted")
+    window: int = opt(200, "`remove`: characters cut on each side of a match, then to the nearest sentence end")
+    min_fragment_chars: int = opt(200, "`remove`: shorter fragments left after the cuts are dropped too")
+    max_splits: int = opt(10, "`remove`: a document cut more often is rejected")
+    warn_share: float = opt(0.001, "warn when more than this share of the documents reaching the stage is cut or "
+                            "rejected (Dolma's runbook backs off at 0.1%)")
+    broadcast_max_ngrams: int = opt(50_000_000, "the index (12 bytes an n-gram) is broadcast to every worker; a "
+                                    "larger one is refused with the count (about 600 MB at the default)")
+
+    MODES: typing.ClassVar[tuple[str, ...]] = ("remove", "drop")
+
+
+@dataclass
 class QualityConfig(Thresholds):
     enabled: bool = opt(True, "run the quality rules (image-text pairs and videos are not judged by them)")
     all_signals: bool = opt(False, "measure every group's signals even after a group has rejected the "
@@ -370,6 +402,9 @@ class Config:
                                       "Llama 3's counts).")
     classifiers: list[ClassifierConfig] = opt(factory=list, doc="One `[[classifiers]]` table per fastText quality "
                                               "classifier; scored after the quality rules.")
+    decontamination: DecontaminationConfig = opt(factory=DecontaminationConfig, doc="Evaluation-set n-grams cut "
+                                                 "from (or rejecting) the documents "
+                                                 "([stages/decontamination.md](stages/decontamination.md)).")
     images: ImagesConfig = opt(factory=ImagesConfig, doc="Decoding limits, filters and Llama-4 tiling.")
     fetch: FetchConfig = opt(factory=FetchConfig, doc="Images fetched by URL for crawled pages: limits, retries, "
                              "opt-out and address safety.")

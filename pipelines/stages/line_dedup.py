@@ -26,7 +26,7 @@ import pyarrow as pa
 
 from filters.lines import bucket_key, bucket_of, doc_line_hashes, n_buckets, remove_lines
 from pipelines.config import LineDedupConfig
-from pipelines.schema import KEEP, MEDIA_TEXT_ROLES
+from pipelines.schema import KEEP, MEDIA_TEXT_ROLES, flat_parts
 from pipelines.stage import BatchStage, Stage
 
 KEYS = pa.schema([("key", pa.int64())])
@@ -73,17 +73,10 @@ def frequent_lines(kept, buckets: int, max_count: int, ctx, driver_max_rows: int
 def prose_parts(batch: pa.RecordBatch) -> list[list[tuple[int, str]]]:
     """Per row, (position, text) of its prose parts, read from the flattened parts without
     touching image bytes."""
-    import pyarrow.compute as pc
-
-    parts = batch.column("parts")
-    offsets = parts.offsets.to_numpy()
-    flat = parts.flatten()
-    kinds, texts = flat.field("kind").to_pylist(), flat.field("text").to_pylist()
-    roles = pc.map_lookup(flat.field("meta"), "role", "first").to_pylist()
-    base = offsets[0]
+    rows, kinds, texts, meta = flat_parts(batch, "role")
+    roles = meta["role"]
     return [[(k - lo, texts[k]) for k in range(lo, hi)
-             if kinds[k] == "text" and texts[k] and roles[k] not in MEDIA_TEXT_ROLES]
-            for lo, hi in zip(offsets[:-1] - base, offsets[1:] - base)]
+             if kinds[k] == "text" and texts[k] and roles[k] not in MEDIA_TEXT_ROLES] for lo, hi in rows]
 
 
 class LineDedupProcessor:
