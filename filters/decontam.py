@@ -99,11 +99,12 @@ class Index:
         table[(h & np.uint64(slots - 1)).astype(np.int64)] = True
         return h[order], t[order], tuple(sorted(self.by_length)), table
 
-    def without(self, common: np.ndarray) -> Index:
-        """The index minus n-grams found in too many documents (common text)."""
+    def only(self, hashes: np.ndarray) -> Index:
+        """The index cut down to these n-grams (those the documents hold, common text left
+        out): what the second pass needs, however large the sets."""
         out = Index(self.tasks, self.n, stats=self.stats)
         for length, (h, t) in self.by_length.items():
-            keep = ~np.isin(h, common)
+            keep = np.isin(h, hashes)
             out.by_length[length] = (h[keep], t[keep])
         return out
 
@@ -178,6 +179,11 @@ def _hits(wh: np.ndarray, index: Index):
     sure = h[pos] == g[maybe]
     hit = maybe[sure]
     return lens[hit], starts[hit], g[hit], t[pos[sure]]
+
+
+def doc_ngrams(text: str, lengths: tuple[int, ...]) -> np.ndarray:
+    """The distinct n-gram hashes of `text` for each of `lengths` (to join with an index)."""
+    return np.unique(all_ngrams(word_hashes(plain_words(text)), lengths)[0])
 
 
 def matched(text: str, index: Index) -> np.ndarray:

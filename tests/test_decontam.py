@@ -158,6 +158,11 @@ def test_pipeline_common_ngrams_left_alone_cuts_counted_and_without_sets_unchang
                    dedup={"near": False, "exact": False, "driver_max_rows": 0})
     assert in_spark.curation["decontamination"]["counted_on"] == "spark" and d["counted_on"] == "driver"
     assert in_spark.curation["decontamination"]["tasks"] == d["tasks"]
+    joined = run("join", decontamination={"sets": [{"name": "qa", "paths": [str(sets / "qa.jsonl")]}],
+                                          "broadcast_max_ngrams": 5})
+    j = joined.curation["decontamination"]
+    assert j["looked_up_by"] == "spark join" and d["looked_up_by"] == "broadcast"
+    assert j["tasks"] == d["tasks"] and j["ngrams_found"] == d["ngrams_found"] and j["cuts"] == d["cuts"]
     drop = run("drop", decontamination={"mode": "drop", "sets": [{"name": "qa", "paths": [str(sets / "qa.jsonl")]}]})
     assert drop.manifest["totals"]["samples"] == 38
     assert drop.curation["decontamination"]["tasks"]["qa"]["documents_rejected"] == 2
@@ -170,3 +175,27 @@ def test_arrow_hashes_round_trip():
     b = _batch([record("a", "s", "u", [text_part(TASK)]), record("b", "s", "u", [text_part("nothing")])])
     got = matched_hashes(b, idx)
     assert got.num_rows == 8 and got.schema == pa.schema([("hash", pa.int64())])
+
+
+def test_sets_read_from_s3_jsonl_gz_and_parquet(tmp_path):
+    """Sets on S3 (moto's server over real HTTP): JSONL, gzipped JSONL and Parquet, list
+    fields, a folder prefix."""
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    from pipelines.io import s3, storage
+    from pipelines.io.storage import StorageOptions
+    from pipelines.stages.decontaminate import read_set_texts
+    from tests.s3_util import moto_server
+
+    pq.write_table(pa.table({"question": ["What is the capital of France"], "choices": [["Paris", "Rome"]]}),
+                   tmp_path / "c.parquet")
+    with moto_server() as url:
+        opts = StorageOptions(endpoint_url=url)
+        s3.client(opts).create_bucket(Bucket="evals")
+        storage.write_bytes("s3://evals/mmlu/a.jsonl", b'{"question": "Q one", "answer": "A"}\n\n', opts)
+        storage.write_bytes("s3://evals/mmlu/b.jsonl.gz", gzip.compress(b'{"question": "Q two"}\n'), opts)
+        storage.write_bytes("s3://evals/mmlu/c.parquet", (tmp_path / "c.parquet").read_bytes(), opts)
+        got = read_set_texts(["s3://evals/mmlu/"], ["question", "choices"], opts)
+    assert got == ["Q one", "Q two", "What is the capital of France", "Paris", "Rome"]

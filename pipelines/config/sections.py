@@ -178,8 +178,10 @@ class DecontaminationConfig:
     max_splits: int = opt(10, "`remove`: a document cut more often is rejected")
     warn_share: float = opt(0.001, "warn when more than this share of the documents reaching the stage is cut or "
                             "rejected (Dolma's runbook backs off at 0.1%)")
-    broadcast_max_ngrams: int = opt(50_000_000, "the index (12 bytes an n-gram) is broadcast to every worker; a "
-                                    "larger one is refused with the count (about 600 MB at the default)")
+    broadcast_max_ngrams: int = opt(50_000_000, "an index of at most this many n-grams (12 bytes each, about 600 MB"
+                                    " at the default) is broadcast to the workers for the first pass; a larger one is"
+                                    " joined in Spark with every document's n-grams; the second pass gets only the "
+                                    "n-grams found either way")
 
     MODES: typing.ClassVar[tuple[str, ...]] = ("remove", "drop")
 

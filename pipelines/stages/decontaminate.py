@@ -19,7 +19,7 @@ import json
 import numpy as np
 import pyarrow as pa
 
-from filters.decontam import Index, build_index, cut, find, matched
+from filters.decontam import Index, build_index, cut, doc_ngrams, find, matched
 from pipelines.config import ConfigError, DecontaminationConfig
 from pipelines.schema import KEEP, flat_parts
 from pipelines.stage import BatchStage, Stage
@@ -28,7 +28,7 @@ HASHES = pa.schema([("hash", pa.int64())])
 
 
 class DecontaminationError(ConfigError):
-    """An index past `broadcast_max_ngrams`, or a set that cannot be read."""
+    """A set that cannot be read."""
 
 
 def read_set_texts(paths: list[str], fields: list[str], opts=None) -> list[str]:
@@ -75,6 +75,35 @@ def matched_hashes(batch: pa.RecordBatch, index: Index) -> pa.RecordBatch:
             out.append(np.unique(np.concatenate(found)))
     h = np.concatenate(out).view(np.int64) if out else np.zeros(0, np.int64)
     return pa.RecordBatch.from_arrays([pa.array(h, pa.int64())], schema=HASHES)
+
+
+def _found_by_broadcast(kept, shared):
+    """(hash) per distinct indexed n-gram of each document, looked up in the workers."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    def run(batches):
+        for b in batches:
+            yield matched_hashes(b, shared.value)
+
+    return kept.select("id", "parts").mapInArrow(run, from_arrow_schema(HASHES))
+
+
+def _found_by_join(kept, index: Index):
+    """The same rows by a Spark join: every distinct n-gram of each document (of the
+    index's lengths) against the index's hashes, for an index too large to broadcast."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    lengths = index.combined[2]
+
+    def run(batches):
+        for b in batches:
+            grams = [np.unique(np.concatenate([doc_ngrams(t, lengths) for _, t, _ in row])) for row in _texts(b) if row]
+            h = np.concatenate(grams).view(np.int64) if grams else np.zeros(0, np.int64)
+            yield pa.RecordBatch.from_arrays([pa.array(h, pa.int64())], schema=HASHES)
+
+    indexed = pa.table({"hash": np.unique(index.combined[0]).view(np.int64)})
+    table = kept.sparkSession.createDataFrame(indexed)
+    return kept.select("id", "parts").mapInArrow(run, from_arrow_schema(HASHES)).join(table, "hash")
 
 
 class DecontaminateProcessor:
@@ -151,44 +180,38 @@ class Decontaminate(BatchStage):
         self.cfg, self.index, self.driver_max_rows = cfg, index, driver_max_rows
 
     def prepare(self, ctx) -> Stage | None:
-        """Build the index, count each matched n-gram's documents, drop the common ones."""
+        """Build the index; find which of its n-grams each document holds, by a broadcast of
+        the index when it has at most `broadcast_max_ngrams` and by a Spark join otherwise;
+        count their documents; the second pass gets the index cut down to the n-grams found,
+        common ones left out."""
         from pyspark.sql import functions as F
-        from pyspark.sql.pandas.types import from_arrow_schema
 
         from pipelines.clusters import small_table
 
         cfg = self.cfg
         texts = {t.name: read_set_texts(t.paths, t.fields, ctx.storage_opts) for t in cfg.sets}
         index = build_index(texts, cfg.ngram, cfg.min_words)
-        if index.size > cfg.broadcast_max_ngrams:
-            raise DecontaminationError(f"decontamination: the sets give {index.size:,} n-grams, more than "
-                                       f"broadcast_max_ngrams = {cfg.broadcast_max_ngrams:,} (12 bytes each on "
-                                       "every worker); raise it if the workers have the memory")
         kept = ctx.tables["reaching"].filter(F.col("status") == KEEP)
-        shared = ctx.broadcast(index)
-
-        def run(batches):
-            for b in batches:
-                yield matched_hashes(b, shared.value)
-
-        hashes = kept.select("id", "parts").mapInArrow(run, from_arrow_schema(HASHES))
+        joined = index.size > cfg.broadcast_max_ngrams
+        hashes = _found_by_join(kept, index) if joined else _found_by_broadcast(kept, ctx.broadcast(index))
         table = small_table(hashes, self.driver_max_rows)
-        if table is not None:
-            values, counts = np.unique(table.column("hash").to_numpy(), return_counts=True)
-            common, where = values[counts > cfg.max_matches], "driver"
+        if table is None:  # one row per distinct n-gram found: at most the index's size
+            table, where = hashes.groupBy("hash").agg(F.count("*").alias("n")).toArrow(), "spark"
+            values, counts = table.column("hash").to_numpy(), table.column("n").to_numpy()
         else:
-            rows = hashes.groupBy("hash").count().filter(F.col("count") > cfg.max_matches).select("hash").toArrow()
-            common, where = rows.column("hash").to_numpy(), "spark"
-        common = common.view(np.uint64)
-        clean = index.without(common)
+            values, counts = np.unique(table.column("hash").to_numpy(), return_counts=True)
+            where = "driver"
+        values = values.view(np.uint64)
+        common = values[counts > cfg.max_matches]
         stats = {t: dict(s, ngrams_common=0) for t, s in index.stats.items()}
         for h, tasks in index.by_length.values():
             for ti in tasks[np.isin(h, common)]:
                 stats[index.tasks[ti]]["ngrams_common"] += 1
         ctx.report.curation["decontamination"] = {
             "documents": kept.count(), "mode": cfg.mode, "ngram": cfg.ngram, "index_ngrams": index.size,
-            "common_ngrams": int(common.size), "counted_on": where, "tasks": stats}
-        return Decontaminate(cfg, ctx.broadcast(clean))
+            "common_ngrams": int(common.size), "ngrams_found": int(values.size), "counted_on": where,
+            "looked_up_by": "spark join" if joined else "broadcast", "tasks": stats}
+        return Decontaminate(cfg, ctx.broadcast(index.only(values[counts <= cfg.max_matches])))
 
     def make_processor(self, ctx):
         if self.index is None:
