@@ -211,6 +211,7 @@ def decontamination_block(cfg, saved: dict, totals: dict[str, dict], status_coun
     for name, s in (saved.get("tasks") or {}).items():
         t = totals.get(f"decontamination.task.{name}", {})
         tasks[name] = dict(s, documents_touched=t.get("documents", 0), spans=int(t.get("sum", 0)),
+                           chars_removed=int(totals.get(f"decontamination.chars.{name}", {}).get("sum", 0)),
                            documents_rejected=status_counts.get(f"decontamination:{name}", 0))
     rejected = sum(t["documents_rejected"] for t in tasks.values())
     cut = totals.get("decontamination.cuts", {})

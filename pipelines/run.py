@@ -58,7 +58,7 @@ def curated_signals(cfg: Config) -> list[str]:
     names += [f"classifier.{c.name}" for c in cfg.classifiers]
     if cfg.decontamination.sets:
         names += ["decontamination.cuts", "decontamination.chars_removed"]
-        names += [f"decontamination.task.{t.name}" for t in cfg.decontamination.sets]
+        names += [f"decontamination.{k}.{t.name}" for t in cfg.decontamination.sets for k in ("task", "chars")]
     return names
 
 

@@ -143,7 +143,8 @@ def curation_lines(c: dict) -> list[str]:
         for name, t in (d.get("tasks") or {}).items():
             out.append(f"  task {name}: {t.get('ngrams_indexed', 0):,} n-grams ({t.get('texts_too_short', 0):,} "
                        f"texts too short, {t.get('ngrams_common', 0):,} common), {t.get('documents_touched', 0):,} "
-                       f"documents, {t.get('spans', 0):,} spans, {t.get('documents_rejected', 0):,} rejected")
+                       f"documents, {t.get('spans', 0):,} spans, {t.get('chars_removed', 0):,} characters removed, "
+                       f"{t.get('documents_rejected', 0):,} rejected")
         if d.get("warning"):
             out.append(f"WARNING: {d['warning']}")
     for name, k in (c.get("classifiers") or {}).items():

@@ -134,12 +134,13 @@ class DecontaminateProcessor:
             edits[r] = {}
             for pos, text, alt, ms in per_part:
                 if alt:  # an alt text is short: a match removes it whole, the image stays
-                    edits[r][pos] = None
-                    cuts, chars = cuts + 1, chars + len(text)
-                    continue
-                fragments, k, removed = cut(text, ms, cfg.window, cfg.min_fragment_chars)
-                edits[r][pos] = fragments
+                    edits[r][pos], k, removed = None, 1, len(text)
+                else:
+                    edits[r][pos], k, removed = cut(text, ms, cfg.window, cfg.min_fragment_chars)
                 cuts, chars = cuts + k, chars + removed
+                # Cuts of several tasks can merge: a part's characters go to its most matched task.
+                owner = f"decontamination.chars.{_top([index.tasks[m.task] for m in ms])}"
+                signals[r][owner] = signals[r].get(owner, 0.0) + removed
             signals[r].update({"decontamination.cuts": float(cuts), "decontamination.chars_removed": float(chars)})
             if cuts > cfg.max_splits:
                 reasons[r] = first
@@ -161,6 +162,13 @@ class DecontaminateProcessor:
                 reasons[r] = _top_task(signals[r])  # nothing left of it
             parts[r] = new
         return {"parts": parts, "reasons": reasons, "signals": signals}
+
+
+def _top(tasks: list[str]) -> str:
+    counts: dict[str, int] = {}
+    for t in tasks:
+        counts[t] = counts.get(t, 0) + 1
+    return max(counts, key=lambda t: (counts[t], t))
 
 
 def _top_task(sig: dict) -> str:
