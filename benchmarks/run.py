@@ -30,6 +30,7 @@ BENCHMARKS = {
     "fetch": ("benchmarks.bench_fetch", ("run", "run_sequential")),
     "mixture": ("benchmarks.bench_mixture", ("run", "run_planner")),
     "decontam": ("benchmarks.bench_decontam", ("run",)),
+    "metaclip": ("benchmarks.bench_metaclip", ("run",)),
 }
 
 

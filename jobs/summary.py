@@ -213,6 +213,12 @@ def _dedup_details(kind: str, d: dict) -> str:
                 f"(> {d['max_docs_per_image']} docs): {d['frequent_parts_dropped']} parts dropped")
     if kind == "video":
         return f"{d['videos']:,} videos, {d['verified_pairs']:,} matching pairs"
+    if kind == "metaclip":
+        head = d["top_entries"][0] if d.get("top_entries") else None
+        return (f"{d['pairs']:,} pairs, {d['entries_matched']:,} of {d['entries']:,} entries matched "
+                f"({100 * d['share_entries_under_t']:.1f}% under t = {d['t']:,}), {d['pairs_no_entry']:,} without "
+                f"an entry, {d['pairs_kept']:,} kept"
+                + (f"; top entry '{head['entry']}' {head['before']:,} -> {head['after']:,} pairs" if head else ""))
     return ""
 
 

@@ -21,6 +21,7 @@ from pipelines.stages.fetch_images import FetchImages
 from pipelines.stages.images import Images
 from pipelines.stages.langid import LanguageId
 from pipelines.stages.line_dedup import LineDedup
+from pipelines.stages.metaclip import MetaClipBalance
 from pipelines.stages.pii import PiiMask
 from pipelines.stages.quality import Quality
 from pipelines.stages.resolve_images import ResolveImages
@@ -69,7 +70,8 @@ def record_stages(cfg: Config) -> list[Stage]:
 
 
 def global_stages(cfg: Config) -> list[GlobalStage]:
-    """Exact, near-duplicate, image and video dedup, each when enabled and applicable."""
+    """Exact, near-duplicate, image and video dedup, each when enabled and applicable, then
+    MetaCLIP balancing."""
     d, stages = cfg.dedup, []
     if d.exact:
         stages.append(ExactDedup(d))
@@ -79,6 +81,8 @@ def global_stages(cfg: Config) -> list[GlobalStage]:
         stages.append(ImageDedup(d))
     if d.video and cfg.video.enabled and _has(cfg, "video"):
         stages.append(VideoDedup(d))
+    if cfg.metaclip.enabled:  # MetaCLIP balances last, after dedup
+        stages.append(MetaClipBalance(cfg.metaclip, cfg.storage.options(), d.driver_max_rows))
     return stages
 
 

@@ -133,6 +133,26 @@ def mixture_figure(m: dict) -> str | None:
     return _png(fig)
 
 
+def metaclip_figure(m: dict) -> str | None:
+    """Entries by their number of pairs, before and after balancing, on log axes: the head
+    pulled down to t, the tail untouched."""
+    h = m.get("count_histogram") or {}
+    if not h.get("edges"):
+        return None
+    fig, ax = _figure()
+    edges = np.asarray(h["edges"], dtype=float)
+    ax.stairs(np.maximum(h["before"], 0.8), edges, color=REJECTED, label="before", linewidth=1.5)
+    ax.stairs(np.maximum(h["after"], 0.8), edges, color=KEPT, label="after", linewidth=1.5)
+    ax.axvline(m["t"], color="#888", linestyle="--", linewidth=1, label=f"t = {m['t']:,}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("pairs per entry")
+    ax.set_ylabel("entries")
+    ax.set_title("MetaCLIP balancing: entries by pair count")
+    ax.legend(frameon=False, fontsize=8)
+    return _png(fig)
+
+
 def _top(rows: list[dict], top: int) -> tuple[list[str], list[float]]:
     labels = [r["name"] for r in rows[:top]]
     values = [r["documents"] for r in rows[:top]]
@@ -183,6 +203,8 @@ def render(s: dict, top: int = 15) -> str:
         ("shard sizes", hist_figure("shard sizes", hists.get("shard_bytes"), "bytes", True, _human)),
         ("stages", stages_figure(s.get("stages", []))),
     ]
+    if (s.get("dedup") or {}).get("metaclip"):
+        figures.append(("metaclip", metaclip_figure(s["dedup"]["metaclip"])))
     mix = s.get("mixture") or {}
     if mix:
         figures.insert(1, ("mixture", mixture_figure(mix)))

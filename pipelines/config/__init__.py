@@ -16,6 +16,7 @@ from pipelines.config.sections import (
     InputConfig,
     LangIdConfig,
     LineDedupConfig,
+    MetaClipConfig,
     MixtureConfig,
     PiiConfig,
     QualityConfig,
@@ -30,6 +31,6 @@ from pipelines.config.sections import (
 )
 
 __all__ = ["ClassifierConfig", "Config", "ConfigError", "DecontaminationConfig", "DedupConfig", "EvalSetConfig",
-           "FetchConfig", "ImagesConfig", "InputConfig", "LangIdConfig", "LineDedupConfig", "MixtureConfig",
-           "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig",
+           "FetchConfig", "ImagesConfig", "InputConfig", "LangIdConfig", "LineDedupConfig", "MetaClipConfig",
+           "MixtureConfig", "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig",
            "TokenizerConfig", "UrlDedupConfig", "UrlFilterConfig", "VideoConfig", "load_config", "parse_config"]

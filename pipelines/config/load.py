@@ -144,6 +144,8 @@ def _validate(cfg: Config, src: str) -> None:
     _validate_text_curation(cfg, src)
     _validate_mixture(cfg, src)
     _validate_decontamination(cfg, src)
+    if cfg.metaclip.enabled and (not cfg.metaclip.entries or cfg.metaclip.t < 1):
+        raise ConfigError(f"{src}: metaclip.entries is required and metaclip.t must be >= 1")
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")

@@ -325,6 +325,18 @@ class DedupConfig:
 
 
 @dataclass
+class MetaClipConfig:
+    enabled: bool = opt(False, "balance image-text pairs by metadata, as MetaCLIP curates: after dedup, before "
+                        "the mixture")
+    entries: str = opt("", "the entry list: one entry per line, UTF-8 (WordNet synsets, Wikipedia unigrams, "
+                       "bigrams and titles: yours; nothing is downloaded), local or `s3://`", shown="required")
+    t: int = opt(20_000, "an entry in more pairs than this keeps each with probability t / count (MetaCLIP's "
+                 "20,000)")
+    seed: int = opt(0, "seed of the coins (a hash of seed, pair id and entry)")
+    keep_unmatched: bool = opt(False, "keep pairs whose caption matches no entry (default: `metaclip:no_entry`)")
+
+
+@dataclass
 class TokenizerConfig:
     spec: str = opt("tiktoken:cl100k_base", "`tiktoken:cl100k_base` (embedded), `tiktoken:/path`, "
                     "`llama4:/path/tokenizer.model`, `hf:/path/tokenizer.json`")
@@ -414,6 +426,8 @@ class Config:
                              "by default.")
     dedup: DedupConfig = opt(factory=DedupConfig, doc="Exact, near-duplicate (MinHash LSH), image and video "
                              "deduplication.")
+    metaclip: MetaClipConfig = opt(factory=MetaClipConfig, doc="MetaCLIP's balancing of image-text pairs by "
+                                   "caption metadata ([stages/metaclip.md](stages/metaclip.md)).")
     tokenizer: TokenizerConfig = opt(factory=TokenizerConfig, doc="The text tokenizer; image tokens follow Llama "
                                      "4's layout whatever it is.")
     mixture: MixtureConfig = opt(factory=MixtureConfig, doc="Token budgets per source, language, quality band "
