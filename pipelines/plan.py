@@ -21,7 +21,7 @@ from pipelines.stages.fetch_images import FetchImages
 from pipelines.stages.images import Images
 from pipelines.stages.langid import LanguageId
 from pipelines.stages.line_dedup import LineDedup
-from pipelines.stages.metaclip import MetaClipBalance
+from pipelines.stages.metaclip import MetaClipBalance, MetaClipMatch
 from pipelines.stages.pii import PiiMask
 from pipelines.stages.quality import Quality
 from pipelines.stages.resolve_images import ResolveImages
@@ -58,6 +58,8 @@ def record_stages(cfg: Config) -> list[Stage]:
             stages.append(ClassifierTop(cfg.classifiers, cfg.dedup.driver_max_rows))
     if cfg.decontamination.sets:
         stages.append(Decontaminate(cfg.decontamination, driver_max_rows=cfg.dedup.driver_max_rows))
+    if cfg.metaclip.enabled:
+        stages.append(MetaClipMatch(cfg.metaclip, cfg.storage.options()))
     if _has(cfg, "warc"):
         stages.append(ResolveImages(cfg.images.resolve_on_driver_bytes))
     if cfg.fetch.enabled and cfg.images.enabled:

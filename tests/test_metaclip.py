@@ -51,6 +51,21 @@ def test_a_pair_with_a_rare_entry_is_always_kept():
     assert stats["entries_matched"] == 2 and stats["pairs"] == 5 and stats["pairs_no_entry"] == 1
 
 
+@pytest.mark.spark
+def test_spark_and_driver_decide_alike(spark):
+    from pipelines.frames import SparkFrame
+
+    rng = np.random.default_rng(5)
+    rows = [(f"p{i}", int(e)) for i, e in enumerate(rng.zipf(1.5, 3000) % 50)]
+    cfg = MetaClipConfig(enabled=True, entries="mem://spark", t=20, seed=9)
+    mc._MATCHERS[cfg.entries] = Matcher([f"e{i}" for i in range(50)])
+    table = pa.table({"id": [r[0] for r in rows], "entry": pa.array([r[1] for r in rows], pa.int32())})
+    local = mc.MetaClipBalance(cfg).decide(LocalFrame(table), None)
+    remote = mc.MetaClipBalance(cfg).decide(SparkFrame(spark.createDataFrame(table).repartition(7)), None)
+    ids = lambda d: {r: sorted(f.to_arrow().column("id").to_pylist()) for f, r in d.rejects}  # noqa: E731
+    assert ids(local) == ids(remote) and local.stats == remote.stats
+
+
 def test_zipf_pool_is_balanced_and_deterministic():
     rng = np.random.default_rng(0)
     n_entries, t = 2000, 200
@@ -98,6 +113,16 @@ def test_pipeline_balances_the_sample_pairs(spark, sample_inputs, tmp_path, caps
 
     cfg.metaclip = MetaClipConfig(enabled=True, entries=str(entries), t=2, seed=1)
     result = run_pipeline(cfg, spark)
+    import json as _json
+
+    import webdataset as wds
+
+    urls = [str(tmp_path / "out" / "shards" / x["name"]) for x in result.manifest["shards"]]
+    pairs = [x["json"] for x in wds.WebDataset(urls, shardshuffle=False).decode() if "metaclip.entries" in
+             x["json"]["signals"]]
+    assert pairs and all(p["signals"]["metaclip.entries"] >= 1 for p in pairs)  # kept pairs carry their entries
+    assert all(any(k.startswith("metaclip.entry.") for k in p["signals"]) for p in pairs)
+    assert _json.dumps(pairs[0])
     stage = next(s for s in result.stages if s["stage"] == "metaclip")
     assert stage["in"] == stage["kept"] + stage["rejected"] and stage["rejected"] > 0
     s = summarize(tmp_path / "out")

@@ -1,11 +1,13 @@
 """MetaCLIP balancing: image-text pairs matched against an entry list, entries counted over
 the whole pool, pairs of over-represented entries sampled down (docs/stages/metaclip.md).
 
-A global stage, after dedup (MetaCLIP balances last). `keys` matches each pair's caption
-in the workers (one Aho-Corasick automaton per worker, built from the entry file once);
-`decide` counts pairs per entry and keeps a pair when any of its entries' coins falls
-under p_e = min(1, t / count_e): kept with probability 1 - prod(1 - p_e), as MetaCLIP's
-sampling, and the same on any engine, rerun or partitioning.
+Two halves. `MetaClipMatch` runs with the text stages: each pair's caption matched in the
+workers (one Aho-Corasick automaton per worker, built from the entry file once), its entry
+ids stored in its signals. `MetaClipBalance` is a global stage after dedup (MetaCLIP
+balances last): `keys` reads the stored ids, `decide` counts pairs per entry and keeps a
+pair when any of its entries' coins falls under p_e = min(1, t / count_e): kept with
+probability 1 - prod(1 - p_e), as MetaCLIP's sampling, and the same on any engine, rerun
+or partitioning.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pipelines.config import MetaClipConfig
 from pipelines.frames import col, count, minimum
 from pipelines.global_stage import Decision, GlobalStage
 from pipelines.schema import caption_documents, flat_parts
+from pipelines.stage import BatchStage
 
 _MATCHERS: dict[str, Matcher] = {}
 FLAGS = pa.schema([("id", pa.string()), ("entry", pa.int32()), ("n", pa.int64()), ("miss", pa.int32())])
@@ -39,11 +42,45 @@ def captions(batch: pa.RecordBatch) -> list[str | None]:
             for (lo, hi), pair in zip(rows, caption_documents(batch))]
 
 
+ENTRY = "metaclip.entry."
+MATCHED = "metaclip.entries"
+
+
+class MetaClipMatchProcessor:
+    def __init__(self, cfg: MetaClipConfig, opts=None):
+        self.cfg, self.opts = cfg, opts
+
+    def __call__(self, batch):
+        m = matcher(self.cfg.entries, self.opts)
+        signals = []
+        for text in captions(batch):
+            found = m.match(text) if text is not None else None
+            signals.append({} if found is None else {MATCHED: float(len(found)),
+                                                     **{f"{ENTRY}{e}": 1.0 for e in found}})
+        return {"reasons": [None] * batch.num_rows, "signals": signals}
+
+
+class MetaClipMatch(BatchStage):
+    """The matching half, per record with the text stages: each pair's matched entry ids
+    stored in its signals (`metaclip.entry.<line>` = 1, `metaclip.entries` = how many), so
+    they travel to the shards and `show`; it rejects nothing."""
+
+    name = "metaclip_match"
+    reads = ("parts",)
+    writes = ("signals", "status")  # statuses stay "keep": it only measures
+
+    def __init__(self, cfg: MetaClipConfig, opts=None):
+        self.cfg, self.opts = cfg, opts
+
+    def make_processor(self, ctx):
+        return MetaClipMatchProcessor(self.cfg, self.opts)
+
+
 class MetaClipBalance(GlobalStage):
     name = "metaclip"
     family = "dedup"  # decided with the dedup stages, reported in their block
     kind = "metaclip"
-    reads = ("parts",)
+    reads = ("signals",)
     writes = ("status",)
     key_schema = pa.schema([("id", pa.string()), ("entry", pa.int32())])
 
@@ -51,12 +88,14 @@ class MetaClipBalance(GlobalStage):
         self.cfg, self.opts, self.driver_max_rows = cfg, opts, driver_max_rows
 
     def keys(self, batch):
-        m = matcher(self.cfg.entries, self.opts)
+        """(pair id, entry) per matched entry, entry -1 for a pair with none, from the
+        signals the matching stage stored."""
         ids, entries = [], []
-        for doc_id, text in zip(batch.column("id").to_pylist(), captions(batch)):
-            if text is None:
-                continue
-            found = m.match(text) or [-1]
+        for doc_id, sig in zip(batch.column("id").to_pylist(), batch.column("signals").to_pylist()):
+            sig = dict(sig or ())
+            if MATCHED not in sig:
+                continue  # not an image-text pair
+            found = [int(k[len(ENTRY):]) for k in sig if k.startswith(ENTRY)] or [-1]
             ids += [doc_id] * len(found)
             entries += found
         return pa.RecordBatch.from_arrays([pa.array(ids, pa.string()), pa.array(entries, pa.int32())],
