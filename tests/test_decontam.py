@@ -199,3 +199,13 @@ def test_sets_read_from_s3_jsonl_gz_and_parquet(tmp_path):
         storage.write_bytes("s3://evals/mmlu/c.parquet", (tmp_path / "c.parquet").read_bytes(), opts)
         got = read_set_texts(["s3://evals/mmlu/"], ["question", "choices"], opts)
     assert got == ["Q one", "Q two", "What is the capital of France", "Paris", "Rome"]
+
+
+def test_a_broken_set_file_is_a_one_line_error(tmp_path):
+    from pipelines.stages.decontaminate import DecontaminationError, read_set_texts
+
+    (tmp_path / "a.jsonl.gz").write_bytes(b"not gzip")
+    (tmp_path / "b.parquet").write_bytes(b"not parquet")
+    for name in ("a.jsonl.gz", "b.parquet"):
+        with pytest.raises(DecontaminationError, match=name):
+            read_set_texts([str(tmp_path / name)], ["question"])

@@ -136,3 +136,14 @@ def test_pipeline_balances_the_sample_pairs(spark, sample_inputs, tmp_path, caps
 
     assert cli_main(["stats", str(tmp_path / "out")]) == 0
     assert "metaclip" in capsys.readouterr().out
+
+
+def test_a_missing_or_undecodable_entry_list_is_a_config_error(tmp_path):
+    from pipelines.config import ConfigError, parse_config
+
+    base = {"inputs": [{"name": "web", "format": "jsonl", "path": "x.jsonl"}]}
+    with pytest.raises(ConfigError, match="cannot read"):
+        parse_config(dict(base, metaclip={"enabled": True, "entries": str(tmp_path / "none.txt")}))
+    (tmp_path / "bad.txt").write_bytes(b"cat\n\xff\xfe\n")
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        parse_config(dict(base, metaclip={"enabled": True, "entries": str(tmp_path / "bad.txt")}))

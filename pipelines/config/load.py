@@ -144,8 +144,8 @@ def _validate(cfg: Config, src: str) -> None:
     _validate_text_curation(cfg, src)
     _validate_mixture(cfg, src)
     _validate_decontamination(cfg, src)
-    if cfg.metaclip.enabled and (not cfg.metaclip.entries or cfg.metaclip.t < 1):
-        raise ConfigError(f"{src}: metaclip.entries is required and metaclip.t must be >= 1")
+    if cfg.metaclip.enabled:
+        _check_entries(cfg.metaclip, src)
     v = cfg.video
     if v.mode not in VideoConfig.MODES:
         raise ConfigError(f"{src}: video.mode must be one of {', '.join(VideoConfig.MODES)}, got {v.mode!r}")
@@ -339,3 +339,20 @@ def _validate_decontamination(cfg: Config, src: str) -> None:
             raise ConfigError(f"{at}.name may only use letters, digits, '-' and '_', got {t.name!r}")
         if not t.paths or not t.fields:
             raise ConfigError(f"{at}: paths and fields must not be empty")
+
+
+def _check_entries(m, src: str) -> None:
+    """The MetaCLIP entry file exists and is UTF-8 (a local one is read here, so a worker
+    never meets a missing or undecodable list mid-job)."""
+    if not m.entries or m.t < 1:
+        raise ConfigError(f"{src}: metaclip.entries is required and metaclip.t must be >= 1")
+    if m.entries.startswith("s3://"):
+        return
+    try:
+        data = Path(m.entries).expanduser().read_bytes()
+    except OSError as e:
+        raise ConfigError(f"{src}: metaclip.entries: cannot read {m.entries!r} ({e.strerror or e})") from None
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise ConfigError(f"{src}: metaclip.entries: {m.entries!r} is not UTF-8 (byte {e.start})") from None

@@ -42,12 +42,15 @@ def read_set_texts(paths: list[str], fields: list[str], opts=None) -> list[str]:
         for uri, _ in storage.list_files(pattern, opts):
             data = storage.read_bytes(uri, opts)
             if uri.endswith(".parquet"):
-                rows = pq.read_table(io.BytesIO(data), columns=None).to_pylist()
-            else:
-                text = gzip.decompress(data) if uri.endswith(".gz") else data
                 try:
+                    rows = pq.read_table(io.BytesIO(data)).to_pylist()
+                except (pa.ArrowInvalid, OSError) as e:
+                    raise DecontaminationError(f"decontamination set file {uri}: not Parquet ({e})") from None
+            else:
+                try:
+                    text = gzip.decompress(data) if uri.endswith(".gz") else data
                     rows = [json.loads(line) for line in text.decode("utf-8").splitlines() if line.strip()]
-                except (UnicodeDecodeError, json.JSONDecodeError) as e:
+                except (OSError, EOFError, UnicodeDecodeError, json.JSONDecodeError) as e:
                     raise DecontaminationError(f"decontamination set file {uri}: {e}") from None
             for row in rows:
                 for f in fields:
