@@ -76,7 +76,7 @@ def _measure(spark, tmp: Path, n_docs: int, runs: int) -> dict:
             shutil.rmtree(out, ignore_errors=True)
             cfg.mixture = mixture
             ctx = RunContext(spark)
-            infos, _ = shard_phase(cfg, docs, ctx, str(out / "shards"), n, {}, str(out / "tokens"))
+            infos, _, _ = shard_phase(cfg, docs, ctx, str(out / "shards"), n, {}, str(out / "tokens"))
             written[name].append((sum(i["samples"] for i in infos), sum(i["tokens"] for i in infos),
                                   ctx.report.notes.get("mixture")))
         return go

@@ -31,6 +31,7 @@ BENCHMARKS = {
     "mixture": ("benchmarks.bench_mixture", ("run", "run_planner")),
     "decontam": ("benchmarks.bench_decontam", ("run",)),
     "metaclip": ("benchmarks.bench_metaclip", ("run",)),
+    "packing": ("benchmarks.bench_packing", ("run",)),
 }
 
 

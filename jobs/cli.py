@@ -85,7 +85,7 @@ def cmd_show(args) -> int:
     import numpy as np
 
     from pipelines.io import storage
-    from pipelines.show import SampleNotFound, find_sample, render, write_images
+    from pipelines.show import SampleNotFound, find_sample, render, render_packed, write_images
     from tokenization import load_tokenizer
 
     try:
@@ -97,16 +97,28 @@ def cmd_show(args) -> int:
     manifest_path = storage.join(args.path, "manifest.json")
     manifest = json.loads(storage.read_bytes(manifest_path)) if storage.exists(manifest_path) else {}
     spec = manifest.get("tokenizer", {}).get("spec", "tiktoken:cl100k_base")
-    text = render(meta, tokens, load_tokenizer(spec))
+    packed = "seq_len" in meta
+    text = (render_packed if packed else render)(meta, tokens, load_tokenizer(spec))
     files = write_images(meta, members, args.out, manifest.get("vision", {}).get("tile_size", 336)) if args.out else []
     if args.json:
         print(json.dumps({"shard": shard, "meta": meta, "text": text, "files": files}, indent=2, ensure_ascii=False))
+        return 0
+    if packed:
+        docs = meta.get("documents", [])
+        print(f"{shard}  {meta['key']}\nsequence of {meta['seq_len']:,} tokens: {meta['n_tokens']:,} in "
+              f"{len({d['segment'] for d in docs})} segments holding {len(docs)} documents or pieces, "
+              f"{meta['padding']:,} padding, {sum(len(d['images']) for d in docs)} images\n")
+        print(text)
+        if files:
+            print(f"\nwrote {len(files)} PNG files to {args.out}", file=sys.stderr)
         return 0
     score = f" ({meta['lang_score']:.2f})" if meta.get("lang_score") is not None else ""
     print(f"{shard}  {meta.get('id')}\nsource {meta.get('source')}  uri {meta.get('uri')}\n"
           f"lang {meta.get('lang')}{score}  {meta.get('n_tokens', 0):,} tokens "
           f"({meta.get('n_image_tokens', 0):,} image), {len(meta.get('images', []))} images\n")
-    signals = meta.get("signals") or {}
+    from pipelines.shards import signal_dict
+
+    signals = signal_dict(meta.get("signals"))
     if signals:
         print("signals:")
         for group, items in _grouped(signals).items():

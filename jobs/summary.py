@@ -45,6 +45,10 @@ def print_run_summary(result) -> None:
     secs = result.timings.get("total", 0.0)
     if result.resumed:
         console.print("reused from an earlier run: " + ", ".join(result.resumed) + " taken from its checkpoints")
+    from pipelines.stats import packing_lines
+
+    for line in packing_lines(result.manifest.get("packing") or {}):
+        console.print(line, soft_wrap=True)
     console.print(f"{tot['samples']:,} samples, {tot['tokens']:,} tokens in {tot['shards']} shards "
                   f"({_human(tot['bytes'])}) in {secs:.1f}s -> {result.output}", soft_wrap=True)
 
@@ -108,9 +112,13 @@ def print_stats(s: dict, top: int) -> None:
     if not s.get("has_manifest", True):
         console.print("[yellow]no manifest.json: an unfinished or copied output; "
                       "totals come from scanning the tars[/yellow]")
-    console.print(f"{tot['samples']:,} documents, {tot['tokens']:,} tokens "
+    console.print(f"{tot['documents']:,} documents, {tot['tokens']:,} tokens "
                   f"({tot['text_tokens']:,} text, {tot['image_tokens']:,} image), {tot['images']:,} images, "
                   f"{tot['tiles']:,} tiles, {tot['shards']} shards, {_human(tot['bytes'])}")
+    from pipelines.stats import packing_lines
+
+    for line in packing_lines(s.get("packing") or {}):
+        console.print(line, soft_wrap=True)
     if tot.get("videos"):
         console.print(f"{tot['videos']:,} videos, {tot['frames']:,} frames, {tot['frame_tokens']:,} frame tokens "
                       f"(frames count among images and image tokens)")

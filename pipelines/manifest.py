@@ -38,11 +38,42 @@ def code_version() -> str:
     return f"{__version__}+src.{h.hexdigest()[:12]}"
 
 
-def build_manifest(cfg: Config, infos: list[dict], tok: dict, mixture: dict | None = None) -> dict:
+def packing_block(cfg: Config, infos: list[dict], dropped: dict[str, int]) -> dict:
+    """The packed layout's totals: sequences, documents and their pieces, padding, the
+    non-pad share of the tokens (efficiency), and the documents not written, by reason."""
+    seq_len = cfg.shards.seq_len
+    sequences = sum(i["samples"] for i in infos)
+    tokens = sum(i["tokens"] for i in infos)
+    documents = sum(i["documents"] for i in infos)
+    lc = cfg.long_context
+    return {"seq_len": seq_len, "sequences": sequences, "documents": documents,
+            "pieces": sum(i["pieces"] for i in infos), "tokens": tokens,
+            "padding": sum(i["padding"] for i in infos),
+            "efficiency": round(tokens / (sequences * seq_len), 6) if sequences else None,
+            "documents_in": documents + sum(dropped.values()), "dropped": dropped,
+            **({"long_context": {"min_tokens": lc.min_tokens, "group_by": lc.group_by,
+                                 "concat_tokens": lc.concat_tokens or seq_len}} if lc.enabled else {})}
+
+
+def build_manifest(cfg: Config, infos: list[dict], tok: dict, mixture: dict | None = None,
+                   dropped: dict[str, int] | None = None) -> dict:
+    packed = cfg.shards.layout == "packed"
+    infos = [dict(i) for i in infos]
+    for i in infos:
+        i.pop("dropped", None)
+        if packed:
+            i["efficiency"] = round(i["tokens"] / (i["samples"] * cfg.shards.seq_len), 6) if i["samples"] else None
+        else:  # a sample is a document: the packing counts say nothing
+            for k in ("documents", "pieces", "padding"):
+                i.pop(k, None)
     totals = {k: sum(i[k] for i in infos) for k in ("samples", "tokens", "images", "tiles", "bytes")}
     totals["shards"] = len(infos)
+    totals["documents"] = sum(i["documents"] for i in infos) if packed else totals["samples"]
     im, v = cfg.images, cfg.video
     return {
+        "layout": cfg.shards.layout,
+        # Packed: one sample is a sequence (docs/stages/packing.md); absent for one per document.
+        **({"packing": packing_block(cfg, infos, dropped or {})} if packed else {}),
         "format": FORMAT,
         "name": cfg.shards.name,
         "shards": infos,

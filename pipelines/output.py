@@ -16,6 +16,7 @@ import shutil
 from pathlib import Path
 
 from pipelines.config import Config
+from pipelines.hf_features import FEATURES
 from pipelines.io import storage
 from pipelines.manifest import MANIFEST
 
@@ -27,7 +28,7 @@ _NOT_FINGERPRINTED = {"run": ("output", "progress", "master", "work_dir", "resum
 
 
 # What only the shards depend on: a rerun that changes only these keeps the checkpoints.
-_SHARDS_ONLY = ("mixture", "shards")
+_SHARDS_ONLY = ("mixture", "shards", "long_context")
 
 
 def fingerprint(cfg: Config, code_version: str, upstream: bool = False) -> str:
@@ -81,6 +82,7 @@ class Output:
         in what the shards depend on (`mixture`, `shards`) keeps the checkpoints and
         writes every shard again."""
         storage.delete_prefix(self.path(MANIFEST), self.opts)
+        storage.delete_prefix(self.path(FEATURES), self.opts)
         run_file = Path(self.work_path(RUN_FILE))
         previous = json.loads(run_file.read_text()) if run_file.is_file() else {}
         resumed = resume and previous.get("fingerprint") == fp

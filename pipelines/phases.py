@@ -6,6 +6,7 @@ no Spark plan recomputes extraction or language ID.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 
@@ -156,11 +157,12 @@ class Background:
 
 
 def shard_phase(cfg, docs, ctx: RunContext, shard_dir: str, n_kept: int, done: dict,
-                tokens_path: str | None = None) -> tuple[list[dict], int]:
+                tokens_path: str | None = None) -> tuple[list[dict], int, dict[str, int]]:
     """Kept documents -> token streams -> webdataset shards under `shard_dir`; returns the
-    shard infos (those of partitions an earlier attempt committed, `done`, included) and
-    the partition count. With a mixture the streams are written to `tokens_path` first
-    (kept if already there), counted per bucket and repeated by the plan."""
+    shard infos (those of partitions an earlier attempt committed, `done`, included), the
+    partition count and the documents the packed layout did not write, by reason. With a
+    mixture the streams are written to `tokens_path` first (kept if already there), counted
+    per bucket and repeated by the plan."""
     from pyspark.sql import functions as F
 
     from pipelines.stages.shard import WriteShards, auto_partitions
@@ -182,9 +184,28 @@ def shard_phase(cfg, docs, ctx: RunContext, shard_dir: str, n_kept: int, done: d
         partitions = auto_partitions(n_kept, cfg.shards.max_samples, cfg.shards.partitions)
         if done:
             # Same documents, same partitioning: a committed partition needs no tokens.
-            kept = kept.filter(~F.expr(f"pmod(hash(id), {partitions})").isin(list(done)))
+            key = F.col("id")
+            if cfg.shards.layout == "packed" and cfg.long_context.group_by:
+                from pipelines.stages.pack import group_column
+
+                key = group_column(cfg.long_context.group_by)
+            kept = kept.filter(~F.pmod(F.hash(key), F.lit(partitions)).isin(list(done)))
         tokens = tokenize.apply(kept, ctx)
-    writer = WriteShards(shard_dir, cfg.shards.name, cfg.shards.max_samples, cfg.shards.max_bytes, partitions,
-                         cfg.images)
-    written = [r.asDict() for r in writer.apply(tokens, ctx).collect()]
-    return sorted(written + [i for infos in done.values() for i in infos], key=lambda d: d["name"]), partitions
+    if cfg.shards.layout == "packed":
+        from pipelines.stages.pack import WritePacked
+        from pipelines.stages.tokenize import tokenizer
+
+        writer = WritePacked(shard_dir, cfg.shards.name, cfg.shards.max_samples, cfg.shards.max_bytes, partitions,
+                             cfg.images, cfg.shards.seq_len, tokenizer(cfg.tokenizer.spec).pad_id,
+                             cfg.long_context)
+    else:
+        writer = WriteShards(shard_dir, cfg.shards.name, cfg.shards.max_samples, cfg.shards.max_bytes, partitions,
+                             cfg.images)
+    rows = [r.asDict() for r in writer.apply(tokens, ctx).collect()]
+    rows += [i for infos in done.values() for i in infos]
+    dropped: dict[str, int] = {}
+    for r in rows:
+        for reason, n in json.loads(r.get("dropped") or "{}").items():
+            dropped[reason] = dropped.get(reason, 0) + n
+    infos = [{k: v for k, v in r.items() if k != "dropped"} for r in rows if r["name"]]
+    return sorted(infos, key=lambda d: d["name"]), partitions, dict(sorted(dropped.items()))

@@ -185,7 +185,7 @@ h2{font-size:16px;margin-top:22px}
 def render(s: dict, top: int = 15) -> str:
     """The whole page for one `summarize` result."""
     tot = s["totals"]
-    cards = [("documents", f"{tot.get('samples', 0):,}"), ("tokens", f"{tot.get('tokens', 0):,}"),
+    cards = [("documents", f"{tot.get('documents', tot.get('samples', 0)):,}"), ("tokens", f"{tot.get('tokens', 0):,}"),
              ("images", f"{tot.get('images', 0):,}"), ("tiles", f"{tot.get('tiles', 0):,}"),
              ("videos", f"{tot.get('videos', 0):,}"), ("frames", f"{tot.get('frames', 0):,}"),
              ("shards", f"{tot.get('shards', 0):,}"), ("bytes", _human(tot.get("bytes", 0)))]
@@ -231,7 +231,14 @@ def render(s: dict, top: int = 15) -> str:
 
     curation = "".join(f"<li{' class=warn' if line.startswith('WARNING') else ''}>{html.escape(line)}</li>"
                        for line in curation_lines(s.get("curation") or {}))
-    mixture = ""
+    packing = s.get("packing") or {}
+    if packing:
+        cards[1:1] = [("sequences", f"{packing['scanned']['sequences']:,}"),
+                      ("packing efficiency", f"{100 * packing['scanned_efficiency']:.2f}%")]
+    from pipelines.stats import packing_lines
+
+    packed = "".join(f"<li>{html.escape(line.strip())}</li>" for line in packing_lines(packing))
+    mixture = f"<h2>Packing</h2><ul>{packed}</ul>" if packed else ""
     if mix:
         from pipelines.mixture.report import headline
 
@@ -239,7 +246,7 @@ def render(s: dict, top: int = 15) -> str:
                  f"{r['realized_tokens']:,}", f"{r['epochs']:.3g}",
                  f"{r['realized_vs_target']:.4f}" if r["realized_vs_target"] is not None else "-"]
                 for r in mix["languages"][:top]]
-        mixture = ("<h2>Mixture</h2><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in headline(mix)) + "</ul>"
+        mixture += ("<h2>Mixture</h2><ul>" + "".join(f"<li>{html.escape(x)}</li>" for x in headline(mix)) + "</ul>"
                    + _table(["language", "documents", "available", "target", "realized", "epochs",
                              "realized/target"], rows))
     warn = "" if s.get("has_manifest", True) else \

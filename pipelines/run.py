@@ -12,6 +12,7 @@ from pathlib import Path
 
 from pipelines.config import Config
 from pipelines.context import RunContext
+from pipelines.hf_features import FEATURES, features
 from pipelines.manifest import MANIFEST, build_manifest, code_version
 from pipelines.output import Output, fingerprint
 from pipelines.phases import Background, global_phase, record_phase, shard_phase
@@ -144,8 +145,8 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         n_kept = status_counts.get(KEEP, 0)
         done = committed_partitions(out.path("shards"), out.opts) if resumed else {}
         with progress.phase("tokenize+shard"):
-            infos, partitions = shard_phase(cfg, docs, ctx, out.path("shards"), n_kept, done,
-                                            out.work_path("tokens"))
+            infos, partitions, dropped = shard_phase(cfg, docs, ctx, out.path("shards"), n_kept, done,
+                                                     out.work_path("tokens"))
         if done:
             skipped.append(f"shards of {len(done)}/{partitions} partitions")
     except BaseException:
@@ -156,12 +157,14 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
 
     total_s = time.monotonic() - t_start
     mixture = ctx.report.notes.get("mixture")
-    manifest = build_manifest(cfg, infos, tokenizer(cfg.tokenizer.spec).describe(), mixture)
+    manifest = build_manifest(cfg, infos, tokenizer(cfg.tokenizer.spec).describe(), mixture, dropped)
     expected = mixture["written_samples"] if mixture else n_kept
-    if manifest["totals"]["samples"] != expected:
-        raise AssertionError(f"shards hold {manifest['totals']['samples']} samples, {expected} were planned "
-                             f"({n_kept} documents kept)")
-    if mixture and manifest["totals"]["tokens"] != mixture["written_tokens"]:
+    # Every document reaching the shards is written, or (packed) counted with its reason.
+    written = manifest["totals"]["documents"] + sum(dropped.values())
+    if written != expected:
+        raise AssertionError(f"shards hold {manifest['totals']['documents']} documents and {sum(dropped.values())} "
+                             f"were dropped, {expected} were planned ({n_kept} documents kept)")
+    if mixture and not dropped and manifest["totals"]["tokens"] != mixture["written_tokens"]:
         raise AssertionError(f"shards hold {manifest['totals']['tokens']} tokens, the mixture planned "
                              f"{mixture['written_tokens']}")
     ctx.collect_timers()
@@ -172,6 +175,9 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         counts, by_source, timings, status_counts, part_drops, dedup_report, resumed=skipped,
         stage_seconds=seconds, skipped_files=skipped_files, fetched=fetched,
         curation=curation))
+    schema = features(cfg.shards.layout, cfg.images.layout, cfg.images.tile_format, bool(mixture))
+    if schema:  # for Hugging Face `datasets` (pipelines/hf_features.py)
+        out.write_json(FEATURES, schema)
     # Written last: a folder without it is not a finished dataset.
     out.write_json(MANIFEST, manifest)
     return RunResult(out.uri, manifest, counts, timings, dict(sorted(part_drops.items())), skipped,

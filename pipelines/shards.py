@@ -37,6 +37,20 @@ def npy_bytes(arr: np.ndarray) -> bytes:
     return buf.getvalue()
 
 
+def signal_list(pairs) -> list[dict]:
+    """A document's signals for its sample JSON: `[{"name", "value"}]` sorted by name, values
+    rounded. A list, not an object keyed by signal name: a loader that infers a schema from
+    the first samples (Hugging Face `datasets`) would drop names it did not see there."""
+    return [{"name": k, "value": round(v, 4)} for k, v in sorted(pairs or ())]
+
+
+def signal_dict(signals) -> dict[str, float]:
+    """The sample JSON's signals as {name: value} (also accepts the object outputs before 0.2 wrote)."""
+    if isinstance(signals, dict):
+        return signals
+    return {s["name"]: s["value"] for s in signals or ()}
+
+
 def sample_json(meta: dict) -> bytes:
     return json.dumps(meta, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
@@ -67,6 +81,12 @@ class ShardInfo:
     tiles: int
     bytes: int
     sha256: str
+    # Packed shards: documents starting in the shard, document pieces, pad tokens. A row
+    # with no name summarises a partition: its documents not written, by reason (JSON).
+    documents: int = 0
+    pieces: int = 0
+    padding: int = 0
+    dropped: str = ""
 
 
 BLOCK = 512
@@ -126,6 +146,7 @@ class ShardWriter:
         self._buf = bytearray()
         self._n = 0
         self._samples = self._tokens = self._images = self._tiles = 0
+        self._documents = self._pieces = self._padding = 0
 
     def _put(self, data: bytes):
         # Headers, padding and small members are gathered so that hashing and writing
@@ -146,7 +167,8 @@ class ShardWriter:
             self._hashed = self._hasher.submit(self._hash.update, buf)
             self._f.write(buf)
 
-    def write(self, key: str, files: dict[str, bytes], tokens: int = 0, images: int = 0, tiles: int = 0):
+    def write(self, key: str, files: dict[str, bytes], tokens: int = 0, images: int = 0, tiles: int = 0,
+              documents: int = 1, pieces: int = 1, padding: int = 0):
         if self._f is None:
             self._open()
         key = safe_key(key)
@@ -171,6 +193,9 @@ class ShardWriter:
         self._tokens += tokens
         self._images += images
         self._tiles += tiles
+        self._documents += documents
+        self._pieces += pieces
+        self._padding += padding
         if self._samples >= self.max_samples or self._n >= self.max_bytes:
             self._commit()
 
@@ -183,7 +208,7 @@ class ShardWriter:
         self._f.close()
         self.infos.append(ShardInfo(self.final.rsplit("/", 1)[-1], self.partition, self._samples,
                                     self._tokens, self._images, self._tiles, self._n,
-                                    self._hash.hexdigest()))
+                                    self._hash.hexdigest(), self._documents, self._pieces, self._padding))
         self._f = None
         self._seq += 1
 

@@ -42,7 +42,9 @@ def find_sample(root: str, key: str | None = None, index: int | None = None, opt
                 members.setdefault(k, {})[ext] = tar.extractfile(m).read()
         for k in sorted(members):
             meta = json.loads(members[k].get("json", b"{}"))
-            if (key is not None and key in (k, meta.get("id"))) or (index is not None and seen == index):
+            held = {d.get("id") for d in meta.get("documents", [])}  # a packed sequence's documents
+            if (key is not None and (key in (k, meta.get("id")) or key in held)) or \
+                    (index is not None and seen == index):
                 return name, members[k]
             seen += 1
     what = f"key {key!r}" if key is not None else f"index {index} (the output has {seen} samples)"
@@ -66,6 +68,21 @@ def render(meta: dict, tokens: np.ndarray, tok) -> str:
     return "".join(out).strip()
 
 
+def render_packed(meta: dict, tokens: np.ndarray, tok) -> str:
+    """A packed sequence: each document piece it holds under a header line, in order."""
+    out = []
+    for d in meta.get("documents", []):
+        lo = d["offset"]
+        view = {"images": [dict(m, token_offset=m["token_offset"] - lo) for m in d.get("images", [])]}
+        piece = f", piece {d['piece'] + 1} of {d['pieces']}" if d.get("pieces", 1) > 1 else ""
+        out.append(f"=== segment {d['segment']}, tokens {lo:,}-{lo + d['length']:,}: {d['id']} ({d.get('source')}, "
+                   f"{d.get('lang')}), its tokens {d['start']:,}-{d['start'] + d['length']:,} of "
+                   f"{d['doc_tokens']:,}{piece}\n" + render(view, tokens[lo:lo + d["length"]], tok))
+    if meta.get("padding"):
+        out.append(f"=== padding: {meta['padding']:,} tokens")
+    return "\n\n".join(out)
+
+
 def _text(ids: np.ndarray, tok, special: set[int]) -> str:
     return tok.decode([int(i) for i in ids if int(i) not in special])
 
@@ -82,7 +99,8 @@ def write_images(meta: dict, members: dict, out_dir: str | Path, tile_size: int)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written, start = [], 0
-    for n, img in enumerate(meta.get("images", []), 1):
+    images = meta.get("images") or [m for d in meta.get("documents", []) for m in d.get("images", [])]
+    for n, img in enumerate(images, 1):
         mine = tiles[start:start + img["n_tiles"]]
         start += img["n_tiles"]
         for t, tile in enumerate(mine):

@@ -157,6 +157,22 @@ def curation_lines(c: dict) -> list[str]:
     return out
 
 
+def packing_lines(p: dict) -> list[str]:
+    """The packed layout in a line or two: sequences, documents, pieces, padding, efficiency."""
+    if not p:
+        return []
+    sc = p.get("scanned", p)
+    lines = [f"packed: {sc['sequences']:,} sequences of {p['seq_len']:,} tokens hold {sc['documents']:,} documents "
+             f"in {sc['pieces']:,} pieces; {sc['padding']:,} pad tokens, efficiency "
+             f"{100 * p.get('scanned_efficiency', p.get('efficiency') or 0):.2f}%"]
+    eff = p.get("shard_efficiency_pct") or {}
+    if eff.get("count", 0) > 1:
+        lines.append(f"  per shard: min {eff['min']:.1f}%, median {eff['p50']:.1f}%, max {eff['max']:.1f}%")
+    if p.get("dropped"):
+        lines.append("  not written: " + ", ".join(f"{k} {v:,}" for k, v in p["dropped"].items()))
+    return lines
+
+
 def dedup_rates(stages: list[dict]) -> dict:
     """Share of the documents entering each dedup stage that it removed, and of all dedup."""
     rows = {st["stage"].removeprefix("dedup_"): {"in": st["in"], "removed": st["rejected"],
@@ -177,10 +193,37 @@ def _mixture(manifest: dict, by_lang: dict) -> dict:
     return summary(manifest["mixture"], {k: v["tokens"] for k, v in by_lang.items()})
 
 
+def _packing(manifest: dict, scanned: Counter) -> dict:
+    """Packed outputs: what the shards hold (scanned) beside the manifest's plan."""
+    if not scanned["sequences"]:
+        return {}
+    block = dict(manifest.get("packing") or {})
+    per_shard = [s["efficiency"] for s in manifest["shards"] if s.get("efficiency") is not None]
+    block.update(scanned={k: scanned[k] for k in ("sequences", "documents", "pieces", "padding")},
+                 scanned_efficiency=round(1 - scanned["padding"] / scanned["capacity"], 6),
+                 shard_efficiency_pct=_percentiles([100 * e for e in per_shard]))
+    return block
+
+
 def _is_pair(meta: dict) -> bool:
     """Image-text pairs start with their image right after <|begin_of_text|>."""
     imgs = meta.get("images", [])
     return bool(imgs) and imgs[0].get("token_offset") == 1
+
+
+def document_views(meta: dict) -> list[dict]:
+    """A sample's documents as the per-document layout describes them: the sample itself,
+    or (packed) each document piece it holds, with its images' offsets made relative to its
+    document again and `first` set on the piece a document starts with."""
+    if "seq_len" not in meta:
+        return [dict(meta, first=True)]
+    views = []
+    for d in meta.get("documents", []):
+        shift = d["start"] - d["offset"]
+        images = [dict(m, token_offset=m["token_offset"] + shift) for m in d.get("images", [])]
+        views.append(dict(d, n_tokens=d["length"], images=images, first=d["start"] == 0,
+                          n_image_tokens=sum(int(m["n_tokens"]) for m in images)))
+    return views
 
 
 def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=None) -> dict:
@@ -202,6 +245,7 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
     modality: Counter = Counter()
     image_tokens = n_frames = frame_tokens = 0
     scanned = {"samples": 0, "tokens": 0, "images": 0, "tiles": 0}
+    packing: Counter = Counter()
     shard_samples: list[int] = []
 
     def scan(shard):
@@ -216,24 +260,33 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
             if bar:
                 bar()
             for meta in metas:
-                n = int(meta.get("n_tokens", 0))
-                lengths.append(n)
-                imgs = meta.get("images", [])
-                images_per_doc.append(len(imgs))
-                tiles_per_image.extend(int(m["n_tiles"]) for m in imgs)
-                image_tokens += int(meta.get("n_image_tokens", 0))
-                frames = [m for m in imgs if m.get("kind") == "frame"]
-                n_frames += len(frames)
-                frame_tokens += sum(int(m["n_tokens"]) for m in frames)
+                lengths.append(int(meta.get("n_tokens", 0)))
                 scanned["samples"] += 1
-                scanned["tokens"] += n
-                scanned["images"] += len(imgs)
-                scanned["tiles"] += sum(int(m["n_tiles"]) for m in imgs)
-                modality["video" if frames else "text" if not imgs
-                         else "image-text pair" if _is_pair(meta) else "interleaved"] += 1
-                for table, key in ((by_lang, meta.get("lang") or "und"), (by_source, meta.get("source") or "?")):
-                    table[key]["documents"] += 1
-                    table[key]["tokens"] += n
+                if "seq_len" in meta:
+                    packing["sequences"] += 1
+                    packing["capacity"] += int(meta["seq_len"])
+                    packing["padding"] += int(meta.get("padding", 0))
+                for doc in document_views(meta):
+                    n = int(doc.get("n_tokens", 0))
+                    imgs = doc.get("images", [])
+                    tiles_per_image.extend(int(m["n_tiles"]) for m in imgs)
+                    image_tokens += int(doc.get("n_image_tokens", 0))
+                    frames = [m for m in imgs if m.get("kind") == "frame"]
+                    n_frames += len(frames)
+                    frame_tokens += sum(int(m["n_tokens"]) for m in frames)
+                    scanned["tokens"] += n
+                    scanned["images"] += len(imgs)
+                    scanned["tiles"] += sum(int(m["n_tiles"]) for m in imgs)
+                    packing["pieces"] += 1
+                    for table, key in ((by_lang, doc.get("lang") or "und"), (by_source, doc.get("source") or "?")):
+                        table[key]["documents"] += doc["first"]
+                        table[key]["tokens"] += n
+                    if not doc["first"]:
+                        continue
+                    packing["documents"] += 1
+                    images_per_doc.append(len(imgs))
+                    modality["video" if frames else "text" if not imgs
+                             else "image-text pair" if _is_pair(doc) else "interleaved"] += 1
     has_manifest = manifest is not None
     if manifest is None:
         manifest = {"name": None, "shards": shards, "code_version": None, "vision": {},
@@ -245,7 +298,8 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
     totals["frames"] = n_frames
     totals["frame_tokens"] = frame_tokens
     totals["text_tokens"] = totals.get("tokens", 0) - image_tokens
-    n_docs = max(totals.get("samples", 0), 1)
+    totals.setdefault("documents", packing["documents"])
+    n_docs = max(totals["documents"], 1)
 
     def table(d):
         rows = [{"name": k, "documents": v["documents"], "tokens": v["tokens"],
@@ -280,6 +334,7 @@ def summarize(root: str | Path, workers: int = 8, progress: bool = False, opts=N
         "fetched": report.get("fetched", {}),
         "curation": report.get("curation", {}),
         "mixture": _mixture(manifest, by_lang),
+        "packing": _packing(manifest, packing),
         "skipped_files": report.get("skipped_files", {}),
         "stage_seconds": report.get("stage_seconds", {}),
         "dedup": report.get("dedup", {}),

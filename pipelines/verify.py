@@ -46,19 +46,71 @@ class _Hashing(io.RawIOBase):
         return len(data)
 
 
-def _check_sample(key: str, members: dict[str, bytes], vocab: int, tile_size: int) -> list[str]:
+def _check_packed(key: str, meta: dict, ids: np.ndarray, members: dict[str, bytes], tok: dict) -> list[str]:
+    """A sequence: `seq_len` tokens, boundaries adding up to it minus the padding, pad ids
+    after the last boundary, each document piece inside its segment and filling it."""
+    if "cu_seqlens.npy" not in members:
+        return [f"{key}: packed sample without cu_seqlens.npy"]
+    cu = np.load(io.BytesIO(members["cu_seqlens.npy"]), allow_pickle=False)
+    seq_len, end = int(meta.get("seq_len", -1)), int(meta.get("n_tokens", -1))
     problems = []
+    if len(ids) != seq_len:
+        problems.append(f"{key}: {len(ids)} tokens, seq_len is {seq_len}")
+    if cu.dtype != np.int32 or cu.ndim != 1 or len(cu) < 2 or cu[0] != 0 or (np.diff(cu) <= 0).any():
+        return problems + [f"{key}: cu_seqlens {cu.tolist()[:8]} is not int32, rising from 0"]
+    if int(cu[-1]) != end or end + int(meta.get("padding", -1)) != seq_len:
+        problems.append(f"{key}: boundaries end at {int(cu[-1])}, json says {end} tokens + {meta.get('padding')} "
+                        f"padding of {seq_len}")
+    pad = tok.get("pad_id")
+    if pad is not None and (ids[end:] != pad).any():
+        problems.append(f"{key}: padding holds tokens other than the pad id {pad}")
+    filled = np.zeros(len(cu) - 1, dtype=np.int64)
+    for d in meta.get("documents", []):
+        s = int(d["segment"])
+        if not (0 <= s < len(filled) and cu[s] <= d["offset"] and d["offset"] + d["length"] <= cu[s + 1]):
+            problems.append(f"{key}: document {d.get('id')} at {d['offset']}+{d['length']} outside segment {s}")
+            continue
+        filled[s] += d["length"]
+    if (filled != np.diff(cu)).any():
+        problems.append(f"{key}: document pieces do not fill their segments ({filled.tolist()[:8]} "
+                        f"vs {np.diff(cu).tolist()[:8]})")
+    return problems
+
+
+def _check_images(key: str, ids: np.ndarray, images: list[dict], tok: dict) -> list[str]:
+    """Each image's token block starts and ends where the JSON says, with its markers."""
+    special = tok.get("special_ids") or {}
+    start, end = special.get("<|image_start|>"), special.get("<|image_end|>")
+    if start is None:
+        return []
+    for m in images:
+        a, n = int(m["token_offset"]), int(m["n_tokens"])
+        if a + n > len(ids) or ids[a] != start or ids[a + n - 1] != end:
+            return [f"{key}: image block at {a}+{n} does not match <|image_start|>..<|image_end|>"]
+    return []
+
+
+def _check_sample(key: str, members: dict[str, bytes], vocab: int, tile_size: int,
+                  tok: dict | None = None) -> list[str]:
+    problems = []
+    tok = tok or {}
     if "json" not in members or "tokens.npy" not in members:
         return [f"{key}: incomplete sample (members: {', '.join(sorted(members)) or 'none'})"]
     meta = json.loads(members["json"])
     ids = np.load(io.BytesIO(members["tokens.npy"]), allow_pickle=False)
+    packed = "seq_len" in meta
+    images = [m for d in meta.get("documents", []) for m in d.get("images", [])] if packed else meta.get("images", [])
     if ids.dtype != np.uint32 or ids.ndim != 1:
         problems.append(f"{key}: tokens.npy is {ids.dtype}{list(ids.shape)}, expected 1-D uint32")
+    elif packed:
+        problems += _check_packed(key, meta, ids, members, tok)
     elif len(ids) != meta.get("n_tokens"):
         problems.append(f"{key}: {len(ids)} tokens, json says {meta.get('n_tokens')}")
-    elif len(ids) and int(ids.max()) >= vocab:
+    if ids.ndim == 1 and len(ids) and int(ids.max()) >= vocab:
         problems.append(f"{key}: token id {int(ids.max())} >= vocabulary size {vocab}")
-    n_tiles = sum(int(m.get("n_tiles", 0)) for m in meta.get("images", []))
+    if not problems:
+        problems += _check_images(key, ids, images, tok)
+    n_tiles = sum(int(m.get("n_tiles", 0)) for m in images)
     if "tiles.npy" in members:
         shape = np.lib.format.read_array_header_1_0(_npy_header(members["tiles.npy"]))[0]
         if tuple(shape) != (n_tiles, 3, tile_size, tile_size):
@@ -75,7 +127,7 @@ def _npy_header(data: bytes) -> io.BytesIO:
     return buf
 
 
-def check_shard(uri: str, expected: dict, vocab: int, tile_size: int, opts=None) -> ShardCheck:
+def check_shard(uri: str, expected: dict, vocab: int, tile_size: int, opts=None, tok: dict | None = None) -> ShardCheck:
     check = ShardCheck(expected["name"])
     try:
         f = storage.open_read(uri, opts)
@@ -105,7 +157,7 @@ def check_shard(uri: str, expected: dict, vocab: int, tile_size: int, opts=None)
         check.problems.append(f"{len(samples)} samples, manifest says {expected.get('samples')}")
     for key, members in samples.items():
         try:
-            check.problems += _check_sample(key, members, vocab, tile_size)
+            check.problems += _check_sample(key, members, vocab, tile_size, tok)
         except (ValueError, KeyError) as e:
             check.problems.append(f"{key}: unreadable member ({e})")
     return check
@@ -118,7 +170,7 @@ def verify_output(root: str, workers: int = 4, opts=None, progress=None) -> dict
     shards = manifest["shards"]
 
     def one(s):
-        c = check_shard(storage.join(root, "shards", s["name"]), s, vocab, tile, opts)
+        c = check_shard(storage.join(root, "shards", s["name"]), s, vocab, tile, opts, manifest["tokenizer"])
         if progress:
             progress()
         return c

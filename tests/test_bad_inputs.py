@@ -103,6 +103,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from pipelines.shards import signal_dict
 from tests.bad_inputs import make_bad_corpus
 from tests.cluster_util import dump_toml
 from tests.conftest import ROOT
@@ -245,8 +246,9 @@ def test_bad_inputs_end_to_end(tmp_path, capsys):
             assert (u["source"], u["uri"]) in kept_uris, u
     for uri, signals in expected["signals"].items():
         meta = next(m for m in metas if m["uri"] == uri)
+        got = signal_dict(meta["signals"])
         for k, v in signals.items():
-            assert meta["signals"].get(k) == v, (uri, k, meta["signals"])
+            assert got.get(k) == v, (uri, k, got)
     for uri, side in expected["frame_max_side"].items():
         meta = next(m for m in metas if m["uri"] == uri)
         frames = [im for im in meta["images"] if im.get("kind") == "frame"]

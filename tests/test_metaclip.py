@@ -118,10 +118,12 @@ def test_pipeline_balances_the_sample_pairs(spark, sample_inputs, tmp_path, caps
     import webdataset as wds
 
     urls = [str(tmp_path / "out" / "shards" / x["name"]) for x in result.manifest["shards"]]
-    pairs = [x["json"] for x in wds.WebDataset(urls, shardshuffle=False).decode() if "metaclip.entries" in
-             x["json"]["signals"]]
-    assert pairs and all(p["signals"]["metaclip.entries"] >= 1 for p in pairs)  # kept pairs carry their entries
-    assert all(any(k.startswith("metaclip.entry.") for k in p["signals"]) for p in pairs)
+    from pipelines.shards import signal_dict
+
+    signals = [signal_dict(x["json"]["signals"]) for x in wds.WebDataset(urls, shardshuffle=False).decode()]
+    pairs = [s for s in signals if "metaclip.entries" in s]
+    assert pairs and all(p["metaclip.entries"] >= 1 for p in pairs)  # kept pairs carry their entries
+    assert all(any(k.startswith("metaclip.entry.") for k in p) for p in pairs)
     assert _json.dumps(pairs[0])
     stage = next(s for s in result.stages if s["stage"] == "metaclip")
     assert stage["in"] == stage["kept"] + stage["rejected"] and stage["rejected"] > 0

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from pipelines.shards import signal_dict
 from pipelines.show import SampleNotFound, find_sample
 from tests.conftest import ROOT
 
@@ -49,7 +50,7 @@ def test_show_page_with_images_writes_tiles_and_reassembled_images(sample_run, t
     assert len(text[:first].strip()) > 20 and len(text[text.rindex("]") + 1:].strip()) > 20
     assert "<|" not in text  # special tokens are markers, never raw
     # The quality signals measured upstream travel with the sample and are shown.
-    sig = shown["meta"]["signals"]
+    sig = signal_dict(shown["meta"]["signals"])
     assert sig["langid.score"] == pytest.approx(meta["lang_score"], abs=1e-4)
     assert any(k.startswith(("gopher", "c4", "fineweb")) for k in sig), sorted(sig)
     plain = show(out, "--key", meta["id"])

@@ -23,3 +23,8 @@ LLAMA4_OFFSETS = {
 
 def special_ids(base: int) -> dict[str, int]:
     return {tok: base + off for tok, off in LLAMA4_OFFSETS.items()}
+
+
+# Llama 4's padding token (offset 18); packed sequences are padded with it at their end.
+PAD_TOKEN = "<|finetune_right_pad|>"
+PAD_OFFSET = 18

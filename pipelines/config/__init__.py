@@ -16,6 +16,7 @@ from pipelines.config.sections import (
     InputConfig,
     LangIdConfig,
     LineDedupConfig,
+    LongContextConfig,
     MetaClipConfig,
     MixtureConfig,
     PiiConfig,
@@ -31,6 +32,7 @@ from pipelines.config.sections import (
 )
 
 __all__ = ["ClassifierConfig", "Config", "ConfigError", "DecontaminationConfig", "DedupConfig", "EvalSetConfig",
-           "FetchConfig", "ImagesConfig", "InputConfig", "LangIdConfig", "LineDedupConfig", "MetaClipConfig",
+           "FetchConfig", "ImagesConfig", "InputConfig", "LangIdConfig", "LineDedupConfig", "LongContextConfig",
+           "MetaClipConfig",
            "MixtureConfig", "PiiConfig", "QualityConfig", "RunConfig", "SampleConfig", "ShardConfig", "StorageConfig",
            "TokenizerConfig", "UrlDedupConfig", "UrlFilterConfig", "VideoConfig", "load_config", "parse_config"]

@@ -20,7 +20,9 @@ from pipelines.config.sections import (
     ImagesConfig,
     InputConfig,
     LangIdConfig,
+    LongContextConfig,
     MixtureConfig,
+    ShardConfig,
     VideoConfig,
 )
 
@@ -124,6 +126,7 @@ def _validate(cfg: Config, src: str) -> None:
         cfg.shards.name = cfg.run.name
     if not all(c.isalnum() or c in "-_" for c in cfg.shards.name):
         raise ConfigError(f"{src}: shards.name may only use letters, digits, '-' and '_'")
+    _validate_packing(cfg, src)
     im = cfg.images
     for key, allowed in (("mode", ImagesConfig.MODES), ("layout", ImagesConfig.LAYOUTS),
                          ("tile_format", ImagesConfig.TILE_FORMATS)):
@@ -224,6 +227,26 @@ def _unique_name(name: str, where: str, seen: set) -> None:
 def _one_of(value: str, allowed: tuple[str, ...], where: str) -> None:
     if value not in allowed:
         raise ConfigError(f"{where} must be one of {', '.join(allowed)}, got {value!r}")
+
+
+def _validate_packing(cfg: Config, src: str) -> None:
+    from tokenization.packing import MAX_SEQ_LEN
+
+    sh, lc = cfg.shards, cfg.long_context
+    _one_of(sh.layout, ShardConfig.LAYOUTS, f"{src}: shards.layout")
+    _one_of(lc.group_by, LongContextConfig.GROUP_BY, f"{src}: long_context.group_by")
+    if not 2 <= sh.seq_len <= MAX_SEQ_LEN:
+        raise ConfigError(f"{src}: shards.seq_len must be 2..{MAX_SEQ_LEN}, got {sh.seq_len}")
+    if lc.min_tokens < 0 or lc.concat_tokens < 0:
+        raise ConfigError(f"{src}: long_context.min_tokens and long_context.concat_tokens must be >= 0")
+    if lc.enabled and sh.layout != "packed":
+        raise ConfigError(f"{src}: [long_context] writes packed sequences; set shards.layout = \"packed\"")
+    if lc.group_by and cfg.mixture.method:
+        raise ConfigError(f"{src}: long_context.group_by joins a group's documents in one partition, while a "
+                          "[mixture] spreads a document's copies over partitions; use one of the two")
+    if sh.layout == "packed" and cfg.images.tile_format != "npy":
+        raise ConfigError(f"{src}: shards.layout = \"packed\" stores a sequence's tiles as one npy array; "
+                          "set images.tile_format = \"npy\"")
 
 
 def _validate_text_curation(cfg: Config, src: str) -> None:

@@ -352,6 +352,28 @@ class ShardConfig:
                           "256)): a full shard per partition, but at least 256 documents a partition, since each task"
                           " costs about 50 ms beyond its documents; derived from the data alone, so the same "
                           "documents always give the same shards")
+    layout: str = opt("document", "`document` (a sample per document) or `packed` (a sample per sequence of "
+                      "exactly `seq_len` tokens: whole documents and pieces of longer ones, best-fit packed, with "
+                      "`cu_seqlens` boundaries; [stages/packing.md](stages/packing.md))")
+    seq_len: int = opt(8192, "`packed`: tokens per sequence (up to 268,435,456); a document is cut into pieces of "
+                       "at most this many, never inside an image")
+
+    LAYOUTS: typing.ClassVar[tuple[str, ...]] = ("document", "packed")
+
+
+@dataclass
+class LongContextConfig:
+    min_tokens: int = opt(0, "write only documents (or chains, with `group_by`) of at least this many tokens, "
+                          "e.g. 32768; `0` = all. Needs `shards.layout = \"packed\"`")
+    group_by: str = opt("", "join consecutive documents of one `source`, `lang` or `site` (the URL's host) into "
+                        "one document, in id order, up to `concat_tokens`; `\"\"` = no joining")
+    concat_tokens: int = opt(0, "`group_by`: the longest joined document; `0` = `shards.seq_len`")
+
+    GROUP_BY: typing.ClassVar[tuple[str, ...]] = ("", "source", "lang", "site")
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.min_tokens or self.group_by)
 
 
 @dataclass
@@ -434,6 +456,9 @@ class Config:
                                  "and modality: documents repeated or sampled down to a planned mixture "
                                  "([stages/mixture.md](stages/mixture.md)).")
     shards: ShardConfig = opt(factory=ShardConfig, doc="The webdataset shards.")
+    long_context: LongContextConfig = opt(factory=LongContextConfig, doc="A long-context subset: documents "
+                                          "selected by length, optionally joined by source, language or site, "
+                                          "packed into long sequences ([stages/packing.md](stages/packing.md)).")
     spark: dict[str, str] = opt(factory=dict, doc="Any Spark conf, e.g. `\"spark.driver.memory\" = \"8g\"`.")
     source_file: str = field(default="", repr=False, metadata={"internal": True})
 

@@ -20,18 +20,20 @@ from pyspark.sql import functions as F
 from pipelines.config import ImagesConfig
 from pipelines.faults import maybe_fail
 from pipelines.io import storage
-from pipelines.shards import ShardWriter, Streamed, info_dicts, npy_bytes, npy_header, sample_json
+from pipelines.shards import ShardWriter, Streamed, info_dicts, npy_bytes, npy_header, sample_json, signal_list
 from pipelines.stage import Stage
 from vision_prep.llama4 import PATCH_SIZE
 
 # Per partition, the infos of its committed shards: written after the partition's last shard.
 COMMITS = "_commits"
 SHARD_INFO_DDL = ("name string, partition int, samples long, tokens long, images long, "
-                  "tiles long, bytes long, sha256 string")
+                  "tiles long, bytes long, sha256 string, documents long, pieces long, padding long, "
+                  "dropped string")
 SHARD_INFO_ARROW = pa.schema([
     ("name", pa.string()), ("partition", pa.int32()), ("samples", pa.int64()),
     ("tokens", pa.int64()), ("images", pa.int64()), ("tiles", pa.int64()),
-    ("bytes", pa.int64()), ("sha256", pa.string()),
+    ("bytes", pa.int64()), ("sha256", pa.string()), ("documents", pa.int64()),
+    ("pieces", pa.int64()), ("padding", pa.int64()), ("dropped", pa.string()),
 ])
 
 
@@ -62,7 +64,9 @@ def _tiles(data: bytes, cfg: ImagesConfig, max_tiles: int) -> np.ndarray:
 
 
 def image_members(images: list[bytes], meta: list[dict], cfg: ImagesConfig) -> dict:
-    """The tar members holding a document's tiles, in stream order."""
+    """The tar members holding a document's (or a sequence's) tiles, in stream order. With
+    npy tiles the member is there even without images, as a `[0, 3, t, t]` array (1,024
+    bytes of tar), so every sample has the same members, as Hugging Face `datasets` needs."""
     n_tiles = sum(m["n_tiles"] for m in meta)
     t = cfg.tile_size
     if cfg.tile_format == "npy":
@@ -133,10 +137,10 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
                 meta["images"] = json.loads(image_meta[i])
                 meta["n_image_tokens"] = sum(m["n_tokens"] for m in meta["images"])
                 # Rounded: the quality signals travel with the sample for reweighting and `show`.
-                meta["signals"] = {k: round(v, 4) for k, v in signals[i] or ()}
+                meta["signals"] = signal_list(signals[i])
                 files = {"tokens.npy": npy_bytes(ids), "json": sample_json(meta)}
-                if meta["images"]:
-                    files.update(image_members(images[i].as_py(), meta["images"], images_cfg))
+                files.update(image_members(images[i].as_py() if meta["images"] else [], meta["images"],
+                                           images_cfg))
                 writer.write(meta["id"], files, tokens=len(ids), images=len(meta["images"]),
                              tiles=sum(m["n_tiles"] for m in meta["images"]))
         infos = writer.close() if writer else []
@@ -145,11 +149,16 @@ def write_partition(batches: Iterator[pa.RecordBatch], out_dir: str, name: str,
             writer.abort()
         raise
     if infos:
-        # The partition's commit record: a resumed run skips partitions that have one.
-        record = json.dumps(info_dicts(infos), sort_keys=True).encode()
-        storage.write_bytes(storage.join(out_dir, COMMITS, f"{part:05d}.json"), record, storage_opts)
-        maybe_fail("shard_commit")
-        yield pa.RecordBatch.from_pylist(info_dicts(infos), schema=SHARD_INFO_ARROW)
+        yield commit_partition(infos, out_dir, part, storage_opts)
+
+
+def commit_partition(infos: list, out_dir: str, part: int, storage_opts) -> pa.RecordBatch:
+    """Writes the partition's commit record (a resumed run skips partitions that have one)
+    and returns its shard infos as the stage's rows."""
+    record = json.dumps(info_dicts(infos), sort_keys=True).encode()
+    storage.write_bytes(storage.join(out_dir, COMMITS, f"{part:05d}.json"), record, storage_opts)
+    maybe_fail("shard_commit")
+    return pa.RecordBatch.from_pylist(info_dicts(infos), schema=SHARD_INFO_ARROW)
 
 
 class WriteShards(Stage):
@@ -187,6 +196,6 @@ def committed_partitions(shard_dir: str, opts) -> dict[int, list[dict]]:
         if not name.endswith(".json"):
             continue
         infos = json.loads(storage.read_bytes(storage.join(folder, name), opts))
-        if all(storage.exists(storage.join(shard_dir, i["name"]), opts) for i in infos):
+        if all(storage.exists(storage.join(shard_dir, i["name"]), opts) for i in infos if i["name"]):
             done[int(name.split(".")[0])] = infos
     return done

@@ -100,7 +100,9 @@ def tokenize_batch(batch: pa.RecordBatch, spec: str, sep: str, tile_size: int = 
                     "resized": [int(m["resized_height"]), int(m["resized_width"])],
                     "src": m.get("src", ""), "alt": m.get("alt", ""), "sha1": m.get("sha1", ""),
                     "max_tiles": int(m.get("max_tiles", 16)),
-                    **({"time": float(m["time"])} if "time" in m else {}),
+                    # Every image has every key (a frame's time in seconds, -1 for an image): a
+                    # loader inferring a schema from the first samples must see them all.
+                    "time": float(m.get("time", -1.0)),
                 })
             pieces.append(arr)
             n += arr.size
