@@ -158,13 +158,20 @@ class ShardWriter:
                 self._flush()
             return
         self._flush()
-        self._hashed = self._hasher.submit(self._hash.update, data)
+        self._hash_async(data)
         self._f.write(data)
+
+    def _hash_async(self, data) -> None:
+        # One piece hashing at a time: the queue would otherwise hold every piece the writer
+        # outran, and a packed writer's memory must stay near one sequence.
+        if self._hashed is not None:
+            self._hashed.result()
+        self._hashed = self._hasher.submit(self._hash.update, data)
 
     def _flush(self):
         if self._buf:
             buf, self._buf = self._buf, bytearray()
-            self._hashed = self._hasher.submit(self._hash.update, buf)
+            self._hash_async(buf)
             self._f.write(buf)
 
     def write(self, key: str, files: dict[str, bytes], tokens: int = 0, images: int = 0, tiles: int = 0,

@@ -130,7 +130,7 @@ def _text_batches(n_docs: int, doc_tokens: int, partition: int = 0):
 
 def test_a_million_token_sequence_is_built_with_one_sequence_in_memory(tmp_path):
     """40 documents of 300,000 tokens (48 MB of tokens) into sequences of 2^20: the writer's
-    Python memory peaks near one sequence (4 MB of tokens and its npy copy), not the partition."""
+    Python memory peaks near two sequences (4 MiB of tokens each), not the partition."""
     seq_len = 1 << 20
     # Once small first, so modules imported on first use are not counted.
     list(write_packed_partition(_text_batches(2, 10), str(tmp_path / "warm"), "w", 10, 1 << 30, ImagesConfig(),
@@ -142,7 +142,8 @@ def test_a_million_token_sequence_is_built_with_one_sequence_in_memory(tmp_path)
         _, peak = tracemalloc.get_traced_memory()
     finally:
         tracemalloc.stop()
-    assert peak < 16 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
+    # One sequence being built (4 MiB), the previous one still being hashed, an input batch.
+    assert peak < 20 * 1024 * 1024, f"peak {peak / 2**20:.1f} MiB"
     infos = rows[0].to_pylist()
     shard = [i for i in infos if i["name"]][0]
     assert shard["tokens"] == 40 * 300_000 and shard["documents"] == 40 and shard["samples"] == 14  # 3 a sequence
