@@ -32,10 +32,15 @@ def cmd_run(args) -> int:
         return _err(f"config error: {e}", EXIT_CONFIG)
     apply_run_options(cfg, args)
     prepare_sample(cfg)
-    from pipelines.run import run_pipeline
+    from pipelines.lease import LeaseHeld
+    from pipelines.run import RunFailed, run_pipeline
 
     try:
         result = run_pipeline(cfg)
+    except LeaseHeld as e:  # another run holds the output: nothing was touched
+        return _err(str(e), EXIT_CONFIG)
+    except RunFailed as e:
+        return _err(str(e), EXIT_FAILURE)
     except InputNotFound as e:
         return _err(f"input error: {e}", EXIT_CONFIG)
     except ConfigError as e:  # a mixture the counted tokens cannot hold, before any shard
@@ -150,6 +155,8 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--json", action="store_true", help="print the result as JSON")
     r.add_argument("--fresh", action="store_true",
                    help="ignore the checkpoints of an interrupted run with the same config")
+    r.add_argument("--force", action="store_true",
+                   help="take the output's lease even from another run that seems alive")
     r.set_defaults(func=cmd_run)
     s = sub.add_parser("stats", help="summarise a finished output folder")
     s.add_argument("path")

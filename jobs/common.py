@@ -34,6 +34,8 @@ def apply_run_options(cfg, args) -> None:
         cfg.run.progress = False
     if getattr(args, "fresh", False):
         cfg.run.resume = False
+    if getattr(args, "force", False):
+        cfg.run.force = True
 
 
 def prepare_sample(cfg) -> None:
@@ -49,4 +51,5 @@ def result_doc(result, **extra) -> dict:
     """A finished run as `--json` prints it."""
     return {"output": result.output, "totals": result.manifest["totals"], "stages": result.stages,
             "part_drops": result.part_drops, "skipped_files": result.skipped_files,
-            "timings_s": result.timings, "resumed": result.resumed, **extra}
+            "timings_s": result.timings, "resumed": result.resumed, "notes": getattr(result, "notes", []),
+            **extra}

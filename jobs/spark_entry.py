@@ -68,6 +68,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--fresh", action="store_true",
                     help="ignore the checkpoints of an interrupted run with the same config")
+    ap.add_argument("--force", action="store_true", help="take the output's lease from a run that seems alive")
     return ap.parse_args(argv)
 
 
@@ -139,8 +140,15 @@ def main(argv=None) -> int:
     sc = spark.sparkContext
     where = {"master": sc.master, "deploy_mode": sc.getConf().get("spark.submit.deployMode", "client"),
              "app_id": sc.applicationId}
+    from pipelines.lease import LeaseHeld
+    from pipelines.run import RunFailed
+
     try:
         result = run_pipeline(cfg, spark)
+    except LeaseHeld as e:
+        return _err(str(e), EXIT_CONFIG)
+    except RunFailed as e:
+        return _err(str(e), EXIT_FAILURE)
     except InputNotFound as e:
         return _err(f"input error: {e}", EXIT_CONFIG)
     except ConfigError as e:

@@ -213,6 +213,8 @@ def build_plan(args, run_name: str, config_path: Path, code_zip: Path,
         argv.append("--json")
     if args.fresh:
         argv.append("--fresh")
+    if getattr(args, "force", False):
+        argv.append("--force")
     return Plan(argv, env, code_zip, env_archive, config_path)
 
 
@@ -375,6 +377,7 @@ def configure_parser(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
     p.add_argument("--fresh", action="store_true",
                    help="ignore the checkpoints of an interrupted run with the same config")
+    p.add_argument("--force", action="store_true", help="take the output's lease from a run that seems alive")
     p.add_argument("--dry-run", action="store_true", help="print the spark-submit command, do not run it")
     p.set_defaults(func=cmd_submit)
     return p

@@ -43,6 +43,8 @@ def print_run_summary(result) -> None:
             console.print(line, soft_wrap=True)
     tot = result.manifest["totals"]
     secs = result.timings.get("total", 0.0)
+    for note in getattr(result, "notes", []) or []:
+        console.print(note, soft_wrap=True)
     if result.resumed:
         console.print("reused from an earlier run: " + ", ".join(result.resumed) + " taken from its checkpoints")
     from pipelines.stats import packing_lines

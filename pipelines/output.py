@@ -23,8 +23,8 @@ from pipelines.manifest import MANIFEST
 RUN_FILE = "run.json"
 # Settings that change how a run executes, not what it produces.
 _NOT_FINGERPRINTED = {"run": ("output", "progress", "master", "work_dir", "resume", "shuffle_partitions",
-                              "arrow_batch_size"), "storage": None, "spark": None, "sample": None,
-                      "fetch": ("cache", "cache_dir")}
+                              "arrow_batch_size", "lease_stale_s", "force"),
+                      "storage": None, "spark": None, "sample": None, "fetch": ("cache", "cache_dir")}
 
 
 # What only the shards depend on: a rerun that changes only these keeps the checkpoints.
@@ -63,6 +63,11 @@ class Output:
             self.work = os.path.join(self.uri, "_work")
         # Spark writes rejected/ and report/ folders here; for S3 they are uploaded after.
         self.spark_root = os.path.join(self.work, "publish") if self.s3 else self.uri
+
+    def lease_targets(self) -> list[str]:
+        """What a run holds a lease on: the output, and the work folder when it lies elsewhere."""
+        inside = not self.s3 and (self.work + os.sep).startswith(self.uri + os.sep)
+        return [self.uri] if inside else [self.uri, self.work]
 
     def path(self, *parts: str) -> str:
         return storage.join(self.uri, *parts)

@@ -6,6 +6,7 @@ A daemon thread polls Spark's status tracker; on a terminal it redraws one line,
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -76,6 +77,10 @@ class Progress:
             self._thread.start()
         try:
             yield self
+        except BaseException as e:
+            with contextlib.suppress(AttributeError, TypeError):
+                e.earlyfuse_phase = getattr(e, "earlyfuse_phase", name)  # the run's one-line error names it
+            raise
         finally:
             elapsed = time.monotonic() - self._t0
             self.timings[name] = round(elapsed, 3)

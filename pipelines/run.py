@@ -3,16 +3,20 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.config import Config
+from pipelines.config import Config, ConfigError
 from pipelines.context import RunContext
 from pipelines.hf_features import FEATURES, features
+from pipelines.io.storage import InputNotFound
+from pipelines.lease import Lease
 from pipelines.manifest import MANIFEST, build_manifest, code_version
 from pipelines.output import Output, fingerprint
 from pipelines.phases import Background, global_phase, record_phase, shard_phase
@@ -27,7 +31,7 @@ from pipelines.report import (
     status_and_drops,
 )
 from pipelines.schema import KEEP
-from pipelines.spark import check_java, get_session
+from pipelines.spark import EnvironmentError_, check_java, get_session
 
 
 @dataclass
@@ -41,6 +45,7 @@ class RunResult:
     skipped_files: dict[str, dict[str, int]] = field(default_factory=dict)
     stage_seconds: dict[str, float] = field(default_factory=dict)
     curation: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # leases taken over from runs that were gone
 
 
 def _is_local(spark) -> bool:
@@ -64,9 +69,6 @@ def curated_signals(cfg: Config) -> list[str]:
 
 
 def run_pipeline(cfg: Config, spark=None) -> RunResult:
-    from pipelines.stages.shard import committed_partitions
-    from pipelines.stages.tokenize import tokenizer
-
     if spark is None:
         check_java()
     out = Output(cfg)
@@ -75,6 +77,48 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
     # Inputs are listed before the output is touched: a typo in a path leaves the last
     # finished output as it was.
     plan = stages[0].plan(out.opts, skipped_files)
+    # One run per output: the leases are taken before anything is touched, and held to the end.
+    with contextlib.ExitStack() as held:
+        leases = [held.enter_context(Lease(uri, out.opts, cfg.run.lease_stale_s, cfg.run.force))
+                  for uri in out.lease_targets()]
+        notes = [lease.note for lease in leases if lease.note]
+        for note in notes:
+            print(f"earlyfuse: {note}", file=sys.stderr, flush=True)
+        try:
+            result = _phases(cfg, spark, out, stages, plan, skipped_files)
+        except (ConfigError, InputNotFound, OSError, EnvironmentError_, KeyboardInterrupt):
+            raise  # errors the command line already reports in one line
+        except Exception as e:
+            raise RunFailed.of(e, out.work_path("logs")) from e
+    result.notes = notes
+    return result
+
+
+class RunFailed(RuntimeError):
+    """A run that started and then failed: one line naming the phase and the cause; the
+    whole trace is in a log file under the work folder."""
+
+    @classmethod
+    def of(cls, e: BaseException, log_dir: str) -> RunFailed:
+        import traceback
+
+        os.makedirs(log_dir, exist_ok=True)
+        log = os.path.join(log_dir, time.strftime("failed-%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}.log")
+        with open(log, "w", encoding="utf-8") as f:
+            f.write("".join(traceback.format_exception(e)))
+        # Py4J's text starts with the Java call that failed, not with what went wrong.
+        lines = [x.strip().lstrip(": ") for x in str(e).splitlines()]
+        lines = [x for x in lines if x and not x.startswith("An error occurred while calling")]
+        cause = f"{type(e).__name__}: {lines[0] if lines else ''}"
+        if len(cause) > 300:
+            cause = cause[:297] + "..."
+        return cls(f"run failed in {getattr(e, 'earlyfuse_phase', 'setup')}: {cause} (full trace: {log})")
+
+
+def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) -> RunResult:
+    from pipelines.stages.shard import committed_partitions
+    from pipelines.stages.tokenize import tokenizer
+
     resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume,
                           fingerprint(cfg, code_version(), upstream=True))
     spark = spark or get_session(cfg)

@@ -76,6 +76,9 @@ def test_killed_run_resumes_from_checkpoints(sample_run, tmp_path):
     assert proc.returncode == 0, err[-3000:]
     second = json.loads(stdout)
     assert "ingest+filter" in second["resumed"] and "ingest+filter" not in second["timings_s"]
+    # The killed run's lease was left behind; its process is gone, so the rerun took it over.
+    assert any("took over the lease" in n and "its process is gone" in n for n in second["notes"]), second["notes"]
+    assert "took over the lease" in err
     manifest = json.loads((out / "manifest.json").read_text())
     assert shard_table(manifest) == shard_table(result.manifest)
     report = json.loads((out / "report" / "stages.json").read_text())

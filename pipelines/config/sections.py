@@ -23,6 +23,10 @@ class RunConfig:
                         " for an `s3://` output; on a multi-node cluster a path every node sees")
     resume: bool = opt(True, "rerunning the same config continues from an interrupted run's checkpoints and committed"
                        " shards (`--fresh` starts over)")
+    lease_stale_s: float = opt(300.0, "a run holds a lease on its output (and work folder) with a heartbeat every "
+                               "tenth of this; another run takes it over when the holder's process is gone on this "
+                               "host, or its heartbeat is older than this many seconds")
+    force: bool = opt(False, "take the output's lease even from a run that seems alive (`--force`)")
     preload_workers: bool = opt(True, "on `local[...]` masters, Python workers fork from a daemon that imported the "
                                 "pipeline's modules once (`pipelines/spark_daemon.py`), instead of each importing "
                                 "them again")
