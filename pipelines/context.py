@@ -49,9 +49,12 @@ class RunReport:
 
 class RunContext:
     def __init__(self, spark, storage_opts=None, report: RunReport | None = None, checkpoints: str | None = None,
-                 records=None, plan: list[dict] | None = None, work: str | None = None):
+                 records=None, plan: list[dict] | None = None, work: str | None = None, workdir=None):
+        from pipelines.workdir import WorkDir
+
         self.spark = spark
         self.work = work                # the run's work folder (caches that outlive a task)
+        self.workdir = workdir or WorkDir(work or "")  # its file operations (pipelines/workdir.py)
         self.storage_opts = storage_opts
         self.report = report if report is not None else RunReport()
         self.checkpoints = checkpoints  # a folder for Parquet checkpoints; None: executors' memory

@@ -7,8 +7,6 @@ no Spark plan recomputes extraction or language ID.
 from __future__ import annotations
 
 import json
-import os
-import shutil
 
 from pipelines.context import RunContext
 from pipelines.schema import KEEP, MEDIA_KINDS
@@ -91,7 +89,7 @@ def record_phase(stages: list[Stage], ctx: RunContext, ingested: str, filtered: 
         records = run_segment(segment, ctx.spark.read.parquet(path), ctx)
     _media_phase(records, media, ctx, ingested, filtered)
     for path in written:
-        shutil.rmtree(path, ignore_errors=True)
+        ctx.workdir.remove(path)
 
 
 def _media_phase(records, media: list[Stage], ctx: RunContext, ingested: str, filtered: str) -> None:
@@ -102,8 +100,7 @@ def _media_phase(records, media: list[Stage], ctx: RunContext, ingested: str, fi
         return
     records.write.mode("overwrite").parquet(ingested)
     if ctx.count("media_records") == 0:
-        shutil.rmtree(filtered, ignore_errors=True)
-        os.replace(ingested, filtered)
+        ctx.workdir.rename(ingested, filtered)
         return
     df = ctx.spark.read.parquet(ingested)
     ctx.tables["ingested"] = df
@@ -116,7 +113,7 @@ def _media_phase(records, media: list[Stage], ctx: RunContext, ingested: str, fi
     finally:
         ctx.release()  # broadcasts of up to images.resolve_on_driver_bytes, on driver and workers
         del ctx.tables["ingested"]
-    shutil.rmtree(ingested, ignore_errors=True)
+    ctx.workdir.remove(ingested)
 
 
 def global_phase(stages, df, ctx: RunContext, docs_path: str, clusters_path: str) -> dict:
@@ -129,7 +126,7 @@ def global_phase(stages, df, ctx: RunContext, docs_path: str, clusters_path: str
     first_stage = last_stage_id(ctx.spark)
     run_global_stages(stages, df, ctx).write.mode("overwrite").parquet(docs_path)
     shuffle = shuffle_since(ctx.spark, first_stage)
-    return global_summary(ctx.report, "dedup", clusters_path, shuffle)
+    return global_summary(ctx.report, "dedup", clusters_path, shuffle, ctx.workdir)
 
 
 class Background:
@@ -173,7 +170,7 @@ def shard_phase(cfg, docs, ctx: RunContext, shard_dir: str, n_kept: int, done: d
     if cfg.mixture.method:
         from pipelines.mixture.stage import Mixture
 
-        if not os.path.exists(os.path.join(tokens_path, "_SUCCESS")):
+        if not ctx.workdir.exists(f"{tokens_path}/_SUCCESS"):
             tokenize.apply(kept, ctx).write.mode("overwrite").parquet(tokens_path)
         stage = Mixture(cfg.mixture, cfg.shards.max_samples, cfg.shards.partitions)
         tokens = stage.apply(ctx.spark.read.parquet(tokens_path), ctx)

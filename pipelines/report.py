@@ -93,7 +93,7 @@ def summarize(clusters) -> dict:
             "largest": max(hist) if hist else 0, "size_histogram": {str(k): hist[k] for k in sorted(hist)}}
 
 
-def global_summary(report, family: str, clusters_path: str, shuffle: dict | None) -> dict:
+def global_summary(report, family: str, clusters_path: str, shuffle: dict | None, workdir=None) -> dict:
     """One family's block of the report (`dedup`): per stage kind its statistics and its
     clusters' summary; the clusters themselves go to `clusters_path` as Parquet (kind, id,
     root, survivor), written without Spark when every stage decided on the driver."""
@@ -119,11 +119,18 @@ def global_summary(report, family: str, clusters_path: str, shuffle: dict | None
         union = (pa.concat_tables(tables) if tables else
                  pa.schema([("kind", pa.string()), ("id", pa.string()), ("root", pa.string()),
                             ("survivor", pa.bool_())]).empty_table())
+        ordered = union.sort_by([("kind", "ascending"), ("root", "ascending"), ("id", "ascending")])
+        if workdir is not None and workdir.uri:  # a Hadoop URI: the bytes go through its file system
+            buf = pa.BufferOutputStream()
+            pq.write_table(ordered, buf)
+            workdir.remove(clusters_path)
+            workdir.write_bytes(f"{clusters_path}/part-00000.parquet", buf.getvalue().to_pybytes())
+            workdir.write_bytes(f"{clusters_path}/_SUCCESS", b"")
+            return block
         target = Path(clusters_path)
         shutil.rmtree(target, ignore_errors=True)
         target.mkdir(parents=True)
-        pq.write_table(union.sort_by([("kind", "ascending"), ("root", "ascending"), ("id", "ascending")]),
-                       target / "part-00000.parquet")
+        pq.write_table(ordered, target / "part-00000.parquet")
         (target / "_SUCCESS").touch()
         return block
     spark = frames[0].sparkSession

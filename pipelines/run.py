@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import shutil
 import sys
 import time
 from dataclasses import dataclass, field
@@ -89,7 +88,7 @@ def run_pipeline(cfg: Config, spark=None) -> RunResult:
         except (ConfigError, InputNotFound, OSError, EnvironmentError_, KeyboardInterrupt):
             raise  # errors the command line already reports in one line
         except Exception as e:
-            raise RunFailed.of(e, out.work_path("logs")) from e
+            raise RunFailed.of(e, out) from e
     result.notes = notes
     return result
 
@@ -99,13 +98,19 @@ class RunFailed(RuntimeError):
     whole trace is in a log file under the work folder."""
 
     @classmethod
-    def of(cls, e: BaseException, log_dir: str) -> RunFailed:
+    def of(cls, e: BaseException, out: Output) -> RunFailed:
+        import tempfile
         import traceback
 
-        os.makedirs(log_dir, exist_ok=True)
-        log = os.path.join(log_dir, time.strftime("failed-%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}.log")
-        with open(log, "w", encoding="utf-8") as f:
-            f.write("".join(traceback.format_exception(e)))
+        name = time.strftime("failed-%Y%m%d-%H%M%S", time.gmtime()) + f"-{os.getpid()}.log"
+        trace = "".join(traceback.format_exception(e)).encode("utf-8")
+        log = out.work_path("logs", name)
+        try:
+            out.wd.write_bytes(log, trace)
+        except Exception:  # noqa: BLE001 - the work folder itself may be what failed
+            log = os.path.join(tempfile.gettempdir(), name)
+            with open(log, "wb") as f:
+                f.write(trace)
         # Py4J's text starts with the Java call that failed, not with what went wrong.
         lines = [x.strip().lstrip(": ") for x in str(e).splitlines()]
         lines = [x for x in lines if x and not x.startswith("An error occurred while calling")]
@@ -119,11 +124,12 @@ def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) 
     from pipelines.stages.shard import committed_partitions
     from pipelines.stages.tokenize import tokenizer
 
+    spark = spark or get_session(cfg)
+    out.wd.bind(spark)  # a URI work folder's file system, opened and probed before anything is written
     resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume,
                           fingerprint(cfg, code_version(), upstream=True))
-    spark = spark or get_session(cfg)
     progress = Progress(spark, enabled=cfg.run.progress)
-    ctx = RunContext(spark, out.opts, records=progress.records, plan=plan, work=out.work)
+    ctx = RunContext(spark, out.opts, records=progress.records, plan=plan, work=out.work, workdir=out.wd)
     ctx.report.skipped_files = skipped_files
     t_start = time.monotonic()
     skipped: list[str] = []
@@ -135,26 +141,26 @@ def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) 
             record_phase(stages, ctx, out.work_path("ingested"), out.work_path("filtered"))
         if cfg.fetch.enabled:  # kept beside the checkpoint: a resumed run reports what was fetched
             busy = ctx.timer("fetch_images").value  # summed over tasks
-            write_json_atomic(Path(out.work_path("fetched.json")), {
+            out.write_work_json("fetched.json", {
                 "images": ctx.count("fetched_images"), "bytes": ctx.count("fetched_bytes"),
                 "task_seconds": round(busy, 3),
                 "images_per_task_s": round(ctx.count("fetched_images") / busy, 1) if busy else None})
         # What the record phase decided beyond statuses, kept beside the checkpoint too.
-        write_json_atomic(Path(out.work_path("curation.json")), dict(
+        out.write_work_json("curation.json", dict(
             ctx.report.curation, **{name: r.stats for name, r in ctx.report.globals.items()
                                     if r.family == "curation"}))
-    saved_curation = (json.loads(Path(out.work_path("curation.json")).read_text())
-                      if Path(out.work_path("curation.json")).is_file() else {})
-    if cfg.fetch.enabled and Path(out.work_path("fetched.json")).is_file():
-        ctx.report.notes["fetched"] = json.loads(Path(out.work_path("fetched.json")).read_text())
+    saved_curation = out.read_work_json("curation.json") or {}
+    fetched_saved = out.read_work_json("fetched.json") if cfg.fetch.enabled else None
+    if fetched_saved is not None:
+        ctx.report.notes["fetched"] = fetched_saved
 
     docs = spark.read.parquet(out.work_path("filtered"))
     dedup, dedup_report = global_stages(cfg), {}
     if dedup:
-        saved = Path(out.work_path("dedup.json"))
-        if out.checkpoint_done("docs") and saved.is_file():
+        saved = out.read_work_json("dedup.json")
+        if out.checkpoint_done("docs") and saved is not None:
             skipped.append("dedup")
-            dedup_report = json.loads(saved.read_text())
+            dedup_report = saved
         else:
             with progress.phase("dedup"):
                 # On a cluster, intermediate data goes to Parquet under the work folder: an
@@ -164,10 +170,10 @@ def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) 
                 try:
                     dedup_report = global_phase(dedup, docs, ctx, out.work_path("docs"),
                                                 out.work_path("dedup_clusters"))
-                    write_json_atomic(saved, dedup_report)
+                    out.write_work_json("dedup.json", dedup_report)
                 finally:
                     ctx.checkpoints = None
-                shutil.rmtree(out.work_path("dedup_tmp"), ignore_errors=True)
+                out.wd.remove(out.work_path("dedup_tmp"))
         docs = spark.read.parquet(out.work_path("docs"))
 
     with progress.phase("report"):
@@ -178,8 +184,7 @@ def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) 
         counts = stage_counts(status_counts, stage_names(cfg))
         curation = curation_block(cfg, saved_curation, signal_totals(docs, curated_signals(cfg)), status_counts)
         if dedup:
-            shutil.copytree(out.work_path("dedup_clusters"), out.spark_path("report", "dedup_clusters"))
-            out.publish("report/dedup_clusters")
+            out.publish_from(out.work_path("dedup_clusters"), "report/dedup_clusters")
         # Written while tokenize+shard runs: both only read `docs`, and each leaves cores idle
         # while the other's queries plan and compile and its single-task stages run.
         rejected = rejected_rows(docs)

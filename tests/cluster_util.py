@@ -113,6 +113,7 @@ class StandaloneCluster:
     worker: subprocess.Popen
     cores: int
     memory: str
+    workers: list[subprocess.Popen] = field(default_factory=list)  # all of them; `worker` is the first
     _stopped: bool = field(default=False, repr=False)
 
     @property
@@ -142,8 +143,8 @@ class StandaloneCluster:
         if self._stopped:
             return
         self._stopped = True
-        # Worker first (it stops its executors), then the master; then make sure of it.
-        for proc in (self.worker, self.master):
+        # Workers first (they stop their executors), then the master; then make sure of it.
+        for proc in [*(self.workers or [self.worker]), self.master]:
             _stop_group(proc, timeout)
 
 
@@ -184,9 +185,10 @@ def _wait_for(cond, timeout: float, what: str, cluster_logs, procs) -> None:
 
 @contextmanager
 def standalone_cluster(cores: int = 2, memory: str = "4g", timeout: float = 90.0,
-                       log_dir: str | os.PathLike | None = None):
-    """Start a master and one worker on 127.0.0.1 (free ports), wait until the worker is
-    ALIVE in the master's web UI JSON, yield a StandaloneCluster, stop both on exit."""
+                       log_dir: str | os.PathLike | None = None, workers: int = 1):
+    """Start a master and `workers` workers on 127.0.0.1 (free ports; each worker with its own
+    work and local folders), wait until they are ALIVE in the master's web UI JSON, yield a
+    StandaloneCluster, stop them all on exit."""
     home = spark_home()
     spark_class = home / "bin" / "spark-class"
     own_tmp = None
@@ -196,7 +198,7 @@ def standalone_cluster(cores: int = 2, memory: str = "4g", timeout: float = 90.0
     log_dir = Path(log_dir)
     work_dir = log_dir / "work"
     work_dir.mkdir(parents=True, exist_ok=True)
-    port, webui, worker_webui = free_ports(3)
+    port, webui, *worker_webuis = free_ports(2 + workers)
     env = dict(os.environ, SPARK_HOME=str(home), SPARK_LOCAL_IP="127.0.0.1",
                SPARK_LOG_DIR=str(log_dir), SPARK_WORKER_DIR=str(work_dir))
     # Small daemon heaps: they only coordinate; the executors get their own.
@@ -206,7 +208,7 @@ def standalone_cluster(cores: int = 2, memory: str = "4g", timeout: float = 90.0
 
     procs = []
     master_log = open(log_dir / "master.log", "wb")
-    worker_log = open(log_dir / "worker.log", "wb")
+    worker_logs = [open(log_dir / ("worker.log" if i == 0 else f"worker-{i}.log"), "wb") for i in range(workers)]
     try:
         master = subprocess.Popen(
             [str(spark_class), MASTER_CLASS, "--host", "127.0.0.1", "--port", str(port),
@@ -222,22 +224,29 @@ def standalone_cluster(cores: int = 2, memory: str = "4g", timeout: float = 90.0
                 return json.loads(r.read().decode("utf-8")).get("status") == "ALIVE"
 
         _wait_for(master_up, timeout, f"the master at {webui_url}", cluster_logs, procs)
-        worker = subprocess.Popen(
-            [str(spark_class), WORKER_CLASS, "--host", "127.0.0.1", "--cores", str(cores),
-             "--memory", memory, "--webui-port", str(worker_webui), "--work-dir", str(work_dir),
-             master_url],
-            env=env, stdout=worker_log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-            start_new_session=True)
-        procs.append(("worker", worker))
-        cluster = StandaloneCluster(master_url, webui_url, log_dir, work_dir, master, worker,
-                                    cores, memory)
-        _wait_for(lambda: len(cluster.alive_workers()) >= 1, timeout,
-                  "the worker to register with the master", cluster_logs, procs)
+        started = []
+        for i, (webui_port, log) in enumerate(zip(worker_webuis, worker_logs)):
+            own_work = work_dir if i == 0 else log_dir / f"work-{i}"
+            local = log_dir / f"local-{i}"
+            own_work.mkdir(parents=True, exist_ok=True)
+            local.mkdir(parents=True, exist_ok=True)
+            started.append(subprocess.Popen(
+                [str(spark_class), WORKER_CLASS, "--host", "127.0.0.1", "--cores", str(cores),
+                 "--memory", memory, "--webui-port", str(webui_port), "--work-dir", str(own_work),
+                 master_url],
+                env=dict(env, SPARK_LOCAL_DIRS=str(local)), stdout=log, stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL, start_new_session=True))
+            procs.append((f"worker {i}", started[-1]))
+        cluster = StandaloneCluster(master_url, webui_url, log_dir, work_dir, master, started[0],
+                                    cores, memory, started)
+        _wait_for(lambda: len(cluster.alive_workers()) >= workers, timeout,
+                  "the workers to register with the master", cluster_logs, procs)
     except BaseException:
         for _, proc in reversed(procs):
             _stop_group(proc, 10)
         master_log.close()
-        worker_log.close()
+        for log in worker_logs:
+            log.close()
         if own_tmp is not None:
             own_tmp.cleanup()
         raise
@@ -246,7 +255,8 @@ def standalone_cluster(cores: int = 2, memory: str = "4g", timeout: float = 90.0
     finally:
         cluster.stop()
         master_log.close()
-        worker_log.close()
+        for log in worker_logs:
+            log.close()
         if own_tmp is not None:
             own_tmp.cleanup()
 

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from jobs import packaging, spark_entry, submit
-from tests.cluster_util import standalone_cluster, write_sample_config
+from tests.cluster_util import executor_pids, standalone_cluster, write_sample_config
 from tests.conftest import ROOT
 
 SAMPLE = ROOT / "configs" / "sample.toml"
@@ -514,3 +514,46 @@ def test_sample_on_standalone_cluster_matches_local_mode(tmp_path):
     took = [re.search(r" in ([0-9.]+)s -> ", out) for out in (stdout, local_stdout)]
     print(f"\nsubmit to the standalone cluster {submit_s:.1f}s (pipeline {took[0] and took[0][1]}s), "
           f"local[2] run alongside (pipeline {took[1] and took[1][1]}s), both done in {both_s:.1f}s")
+
+
+@pytest.mark.cluster
+@pytest.mark.spark
+@pytest.mark.e2e
+def test_two_workers_one_killed_with_a_file_uri_work_folder(sample_run, tmp_path):
+    """The sample submitted to a master with two workers (their own work and local folders),
+    `run.work_dir` a `file://` URI (Spark's Parquet and the driver's small files through
+    Hadoop's FileSystem): one worker, executor and all, is killed once the records are
+    checkpointed, and the job still writes the local run's shards, byte for byte."""
+    import tomllib
+
+    from tests.cluster_util import dump_toml
+
+    result, _, root = sample_run
+    config = write_sample_config(tmp_path / "sample-2w.toml", root, tmp_path / "unused", SAMPLE)
+    work = tmp_path / "work"
+    data = tomllib.loads(config.read_text())
+    data["run"]["work_dir"] = work.as_uri()
+    config.write_text(dump_toml(data))
+    out = tmp_path / "out"
+    with standalone_cluster(cores=1, memory="2g", log_dir=tmp_path / "cluster", workers=2) as cluster:
+        t0 = time.monotonic()
+        job = _start(_earlyfuse("submit", "--master", cluster.master_url, str(config), "--output", str(out),
+                                "--no-progress", "--staging-dir", str(tmp_path / "stage")), tmp_path / "submit.log")
+        try:
+            victim = cluster.workers[1]
+            killed = False
+            while not killed and job[0].poll() is None and time.monotonic() - t0 < 400:
+                if (work / "filtered" / "_SUCCESS").exists() and executor_pids(parent=victim.pid):
+                    os.killpg(victim.pid, signal.SIGKILL)  # the worker JVM and its executor
+                    killed = True
+                time.sleep(0.2)
+            _finish(job, 500, "earlyfuse submit", cluster.logs)
+        finally:
+            if job[0].poll() is None:
+                job[0].kill()
+                job[0].wait()
+    assert killed, "the second worker never ran an executor while the job ran"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert _shards(manifest) == _shards(result.manifest)
+    assert (work / "run.json").is_file() and (work / "docs" / "_SUCCESS").is_file()
+    assert not (out / "_work").exists()

@@ -19,8 +19,10 @@ class RunConfig:
     shuffle_partitions: int = opt(8, "`spark.sql.shuffle.partitions`")
     arrow_batch_size: int = opt(512, "rows per Arrow batch between the JVM and Python")
     progress: bool = opt(True, "live progress line")
-    work_dir: str = opt("", "Spark's Parquet checkpoints; `\"\"` = `<output>/_work`, or `.earlyfuse-work/<name>-<hash>`"
-                        " for an `s3://` output; on a multi-node cluster a path every node sees")
+    work_dir: str = opt("", "Spark's Parquet checkpoints and the run's small files; `\"\"` = `<output>/_work`, or "
+                        "`.earlyfuse-work/<name>-<hash>` for an `s3://` output; on a multi-node cluster a folder every "
+                        "node sees or any Hadoop URI the cluster can write: `hdfs://`, `s3a://`, `gs://`, `abfs://`, "
+                        "`file://` ([deploy.md](deploy.md))")
     resume: bool = opt(True, "rerunning the same config continues from an interrupted run's checkpoints and committed"
                        " shards (`--fresh` starts over)")
     lease_stale_s: float = opt(300.0, "a run holds a lease on its output (and work folder) with a heartbeat every "
