@@ -450,86 +450,17 @@ def _shards(manifest: dict) -> list[tuple[str, str, int, int]]:
 @pytest.mark.cluster
 @pytest.mark.spark
 @pytest.mark.e2e
-def test_sample_on_standalone_cluster_matches_local_mode(tmp_path):
-    """The sample config submitted to a standalone master + worker (2 cores), with its
-    executor JVM killed mid-job, writes the same shards, byte for byte, as `earlyfuse run`
-    on local[2]."""
-    from jobs.sample import generate_sample_inputs
-
-    inputs = tmp_path / "inputs"
-    generate_sample_inputs(inputs)
-    config = write_sample_config(tmp_path / "sample-cluster.toml", inputs, tmp_path / "unused", SAMPLE)
-    out_cluster, out_local = tmp_path / "out-cluster", tmp_path / "out-local"
-
-    with standalone_cluster(cores=2, memory="4g", log_dir=tmp_path / "cluster") as cluster:
-        # The local run goes alongside: on small data both are mostly Spark job latency.
-        t0 = time.monotonic()
-        local = _start(_earlyfuse("run", str(config), "--output", str(out_local), "--master", "local[2]",
-                                  "--no-progress"), tmp_path / "local.log")
-        on_cluster = _start(_earlyfuse("submit", "--master", cluster.master_url, str(config),
-                                       "--output", str(out_cluster), "--no-progress",
-                                       "--staging-dir", str(tmp_path / "stage")), tmp_path / "submit.log")
-        try:
-            # Mid-job (ingest committed, dedup running), the worker's executor JVM is killed;
-            # the master starts another, Spark reruns the lost tasks and stages.
-            killed = []
-            while not killed and on_cluster[0].poll() is None and time.monotonic() - t0 < 400:
-                executors = cluster.executor_pids()
-                if executors and (out_cluster / "_work" / "filtered" / "_SUCCESS").exists():
-                    os.kill(executors[0], signal.SIGKILL)
-                    killed = executors
-                time.sleep(0.2)
-            stdout, stderr = _finish(on_cluster, 400, "earlyfuse submit", cluster.logs)
-            submit_s = time.monotonic() - t0
-            apps = cluster.state().get("completedapps", [])
-            local_stdout, _ = _finish(local, 300, "earlyfuse run")
-            both_s = time.monotonic() - t0
-        finally:
-            for proc, _ in (on_cluster, local):
-                if proc.poll() is None:
-                    proc.kill()
-                    proc.wait()
-    assert len(killed) == 1, "no executor JVM seen (and killed) while the job ran"
-    # A second executor finished the job: the worker has a folder for each.
-    assert len(list((tmp_path / "cluster" / "work").glob("app-*/*/stderr"))) >= 2
-    # The command it ran, printed first, on one line.
-    line = next(ln for ln in stderr.splitlines() if "spark-submit " in ln)
-    argv = shlex.split(line)
-    assert argv[argv.index("--master") + 1] == cluster.master_url
-    assert str(config) in argv and str(submit.ENTRY) in argv
-    # It ran on the cluster: the master lists the finished application with the worker's cores.
-    assert [a["name"] for a in apps] == ["earlyfuse-sample"] and apps[0]["cores"] == 2
-    assert apps[0]["state"] == "FINISHED"
-    # ... and an executor of the worker ran the tasks: its logs are in the worker's folder.
-    assert list((tmp_path / "cluster" / "work").glob("app-*/*/stderr")), "no executor logs"
-
-    m_cluster = json.loads((out_cluster / "manifest.json").read_text())
-    m_local = json.loads((out_local / "manifest.json").read_text())
-    assert m_cluster["totals"] == m_local["totals"] and m_cluster["totals"]["samples"] > 0
-    assert _shards(m_cluster) == _shards(m_local)
-    # The same summary as `earlyfuse run` prints, ending with the totals and the output.
-    assert f"{m_cluster['totals']['samples']:,} samples" in stdout and str(out_cluster) in stdout
-    for name, sha, _, _ in _shards(m_cluster):
-        assert hashlib.sha256((out_cluster / "shards" / name).read_bytes()).hexdigest() == sha
-    took = [re.search(r" in ([0-9.]+)s -> ", out) for out in (stdout, local_stdout)]
-    print(f"\nsubmit to the standalone cluster {submit_s:.1f}s (pipeline {took[0] and took[0][1]}s), "
-          f"local[2] run alongside (pipeline {took[1] and took[1][1]}s), both done in {both_s:.1f}s")
-
-
-@pytest.mark.cluster
-@pytest.mark.spark
-@pytest.mark.e2e
-def test_two_workers_one_killed_with_a_file_uri_work_folder(sample_run, tmp_path):
-    """The sample submitted to a master with two workers (their own work and local folders),
-    `run.work_dir` a `file://` URI (Spark's Parquet and the driver's small files through
-    Hadoop's FileSystem): one worker, executor and all, is killed once the records are
-    checkpointed, and the job still writes the local run's shards, byte for byte."""
+def test_sample_on_two_workers_one_killed_matches_local_mode(sample_run, tmp_path):
+    """The sample submitted to a standalone master with two workers (1 core each, their own
+    work and local folders), `run.work_dir` a `file://` URI (Spark's Parquet and the driver's
+    small files through Hadoop's FileSystem): once the records are checkpointed, one worker is
+    killed with its executor, and the job still writes the local run's shards, byte for byte."""
     import tomllib
 
     from tests.cluster_util import dump_toml
 
     result, _, root = sample_run
-    config = write_sample_config(tmp_path / "sample-2w.toml", root, tmp_path / "unused", SAMPLE)
+    config = write_sample_config(tmp_path / "sample-cluster.toml", root, tmp_path / "unused", SAMPLE)
     work = tmp_path / "work"
     data = tomllib.loads(config.read_text())
     data["run"]["work_dir"] = work.as_uri()
@@ -547,13 +478,34 @@ def test_two_workers_one_killed_with_a_file_uri_work_folder(sample_run, tmp_path
                     os.killpg(victim.pid, signal.SIGKILL)  # the worker JVM and its executor
                     killed = True
                 time.sleep(0.2)
-            _finish(job, 500, "earlyfuse submit", cluster.logs)
+            stdout, stderr = _finish(job, 500, "earlyfuse submit", cluster.logs)
+            submit_s = time.monotonic() - t0
+            apps = cluster.state().get("completedapps", [])
         finally:
             if job[0].poll() is None:
                 job[0].kill()
                 job[0].wait()
     assert killed, "the second worker never ran an executor while the job ran"
+    # The command it ran, printed first, on one line.
+    line = next(ln for ln in stderr.splitlines() if "spark-submit " in ln)
+    argv = shlex.split(line)
+    assert argv[argv.index("--master") + 1] == cluster.master_url
+    assert str(config) in argv and str(submit.ENTRY) in argv
+    # It ran on the cluster: the master lists the finished application (with the surviving
+    # worker's core), and each worker's folder has an executor's logs.
+    assert [a["name"] for a in apps] == ["earlyfuse-sample"] and apps[0]["state"] == "FINISHED"
+    for folder in ("work", "work-1"):
+        assert list((tmp_path / "cluster" / folder).glob("app-*/*/stderr")), f"no executor logs in {folder}"
+
     manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["totals"] == result.manifest["totals"] and manifest["totals"]["samples"] > 0
     assert _shards(manifest) == _shards(result.manifest)
+    for name, sha, _, _ in _shards(manifest):
+        assert hashlib.sha256((out / "shards" / name).read_bytes()).hexdigest() == sha
+    # The checkpoints went to the URI, none under the output.
     assert (work / "run.json").is_file() and (work / "docs" / "_SUCCESS").is_file()
     assert not (out / "_work").exists()
+    # The same summary as `earlyfuse run` prints, ending with the totals and the output.
+    assert f"{manifest['totals']['samples']:,} samples" in stdout and str(out) in stdout
+    took = re.search(r" in ([0-9.]+)s -> ", stdout)
+    print(f"\nsubmit to two workers, one killed: {submit_s:.1f}s (pipeline {took and took[1]}s)")
