@@ -208,6 +208,10 @@ def render(s: dict, top: int = 15) -> str:
     mix = s.get("mixture") or {}
     if mix:
         figures.insert(1, ("mixture", mixture_figure(mix)))
+    if (s.get("packing") or {}).get("shard_efficiency_hist"):
+        figures.insert(1, ("packing efficiency", hist_figure(
+            "packing efficiency per shard (non-pad share)", s["packing"]["shard_efficiency_hist"], "% of tokens",
+            False, lambda v: f"{v:.1f}%")))
     rates = s.get("dedup_rates") or {}
     if rates:
         kinds = [k for k in rates if k != "total"]

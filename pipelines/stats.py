@@ -201,7 +201,8 @@ def _packing(manifest: dict, scanned: Counter) -> dict:
     per_shard = [s["efficiency"] for s in manifest["shards"] if s.get("efficiency") is not None]
     block.update(scanned={k: scanned[k] for k in ("sequences", "documents", "pieces", "padding")},
                  scanned_efficiency=round(1 - scanned["padding"] / scanned["capacity"], 6),
-                 shard_efficiency_pct=_percentiles([100 * e for e in per_shard]))
+                 shard_efficiency_pct=_percentiles([100 * e for e in per_shard]),
+                 shard_efficiency_hist=_histogram([100 * e for e in per_shard], log=False))
     return block
 
 

@@ -171,6 +171,10 @@ def test_stats_show_and_verify_understand_packed_shards(packed, capsys):
     assert f"sequence of {SEQ_LEN:,} tokens" in shown and piece["id"] in shown and "piece " in shown
     assert cli_main(["stats", out]) == 0
     assert "efficiency" in capsys.readouterr().out
+    html = Path(out).parent / "stats.html"
+    assert cli_main(["stats", out, "--html", str(html)]) == 0
+    page = html.read_text()
+    assert "<h2>Packing</h2>" in page and 'alt="packing efficiency"' in page
 
 
 def test_verify_finds_a_boundary_that_does_not_add_up(packed, tmp_path):
