@@ -27,6 +27,7 @@ BENCHMARKS = {
     "dedup": ("benchmarks.bench_dedup", ("run_signatures", "run_stage", "run_scaling")),
     "e2e_text": ("benchmarks.bench_e2e_text", ("run", "run_resiliparse")),
     "e2e": ("benchmarks.bench_e2e", ("run_vs_plain", "run_scaling_time", "run_scaling_memory")),
+    "multimodal": ("benchmarks.bench_multimodal", ("run_wall", "run_marginal", "run_small")),
     "fetch": ("benchmarks.bench_fetch", ("run", "run_sequential")),
     "mixture": ("benchmarks.bench_mixture", ("run", "run_planner")),
     "decontam": ("benchmarks.bench_decontam", ("run",)),

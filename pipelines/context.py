@@ -49,7 +49,8 @@ class RunReport:
 
 class RunContext:
     def __init__(self, spark, storage_opts=None, report: RunReport | None = None, checkpoints: str | None = None,
-                 records=None, plan: list[dict] | None = None, work: str | None = None, workdir=None):
+                 records=None, plan: list[dict] | None = None, work: str | None = None, workdir=None,
+                 payloads=None):
         from pipelines.workdir import WorkDir
 
         self.spark = spark
@@ -60,6 +61,7 @@ class RunContext:
         self.checkpoints = checkpoints  # a folder for Parquet checkpoints; None: executors' memory
         self.records = records          # accumulator of records read, for progress
         self.plan = plan                # ingest's file plan, listed once before the output is touched
+        self.payloads = payloads        # pipelines.payloads.Spill, or None: payloads stay in the records
         self.tables: dict[str, object] = {}
         self._accumulators: dict[str, object] = {}
         self._timers: dict[str, object] = {}

@@ -135,12 +135,13 @@ def media_tally(batch: pa.RecordBatch) -> tuple[int, int, int]:
 
 def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, InputConfig],
                        batch_rows: int, counter=None, storage_opts=None, steps=(), tallies=None,
-                       seconds=None) -> Iterator[pa.RecordBatch]:
+                       seconds=None, spill=None) -> Iterator[pa.RecordBatch]:
     """Records of the files the task batches name, in Arrow batches of `batch_rows`. `steps`
     (batch stages ready to run, pipelines.stage.Step) run on each batch here, in the reading
     process, so records reach the JVM once, filtered; `tallies` (three accumulators) count
     media records, image resources and their bytes, for the media pass; `seconds` the time
-    spent reading."""
+    spent reading; `spill` (pipelines.payloads.Spill) moves large payloads out of the batch
+    before it leaves, so the resources' bytes counted are what the records carry."""
     if storage_opts is not None:
         storage.set_default_options(storage_opts)  # readers open s3:// paths with these
 
@@ -150,6 +151,8 @@ def read_files_batches(batches: Iterator[pa.RecordBatch], inputs: dict[str, Inpu
             counter.add(len(rows))
         for step in steps:
             batch = step(batch)
+        if spill is not None:
+            batch = spill(batch)
         if tallies is not None:
             for acc, n in zip(tallies, media_tally(batch)):
                 acc.add(n)
@@ -229,7 +232,7 @@ class Ingest(SourceStage):
         before the run touched its output, or is listed now."""
         tasks = ctx.plan if ctx.plan is not None else self.plan(ctx.storage_opts, ctx.report.skipped_files)
         by_name = {i.name: i for i in self.inputs}
-        batch_rows, counter, opts = self.batch_rows, ctx.records, ctx.storage_opts
+        batch_rows, counter, opts, spill = self.batch_rows, ctx.records, ctx.storage_opts, ctx.payloads
         run_steps = steps(list(self.hosted), ctx)
         tallies = tuple(ctx.counter(n) for n in MEDIA_TALLIES)
         seconds = ctx.timer("ingest")
@@ -241,7 +244,7 @@ class Ingest(SourceStage):
 
         def run(indices):
             return read_files_batches((plan.take(b.column(0)) for b in indices), by_name,
-                                      batch_rows, counter, opts, run_steps, tallies, seconds)
+                                      batch_rows, counter, opts, run_steps, tallies, seconds, spill)
 
         n = len(tasks)
         return ctx.spark.range(0, n, 1, max(n, 1)).mapInArrow(run, RECORD_DDL)

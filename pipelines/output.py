@@ -25,7 +25,7 @@ from pipelines.workdir import WorkDir, is_uri
 RUN_FILE = "run.json"
 # Settings that change how a run executes, not what it produces.
 _NOT_FINGERPRINTED = {"run": ("output", "progress", "master", "work_dir", "resume", "shuffle_partitions",
-                              "arrow_batch_size", "lease_stale_s", "force"),
+                              "arrow_batch_size", "lease_stale_s", "force", "payload_min_bytes"),
                       "storage": None, "spark": None, "sample": None, "fetch": ("cache", "cache_dir")}
 
 

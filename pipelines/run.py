@@ -121,6 +121,8 @@ class RunFailed(RuntimeError):
 
 
 def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) -> RunResult:
+    from pipelines.payloads import spiller
+    from pipelines.stages.fetch_images import work_for_workers
     from pipelines.stages.shard import committed_partitions
     from pipelines.stages.tokenize import tokenizer
 
@@ -129,7 +131,8 @@ def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) 
     resumed = out.prepare(fingerprint(cfg, code_version()), cfg.run.resume,
                           fingerprint(cfg, code_version(), upstream=True))
     progress = Progress(spark, enabled=cfg.run.progress)
-    ctx = RunContext(spark, out.opts, records=progress.records, plan=plan, work=out.work, workdir=out.wd)
+    ctx = RunContext(spark, out.opts, records=progress.records, plan=plan, work=out.work, workdir=out.wd,
+                     payloads=spiller(work_for_workers(out.work), cfg.run.payload_min_bytes))
     ctx.report.skipped_files = skipped_files
     t_start = time.monotonic()
     skipped: list[str] = []

@@ -120,12 +120,13 @@ class BatchRun(Stage):
     def apply(self, df, ctx):
         run_steps = steps(self.stages, ctx)
         schema = df.schema
+        spill = getattr(ctx, "payloads", None)
 
         def run(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
             for batch in batches:
                 for step in run_steps:
                     batch = step(batch)
-                yield batch
+                yield spill(batch) if spill is not None else batch
 
         return df.mapInArrow(run, schema)
 

@@ -48,12 +48,15 @@ def sample_config(inputs: Path, output: Path, **overrides):
 
 @pytest.fixture(scope="session")
 def sample_run(spark, sample_inputs, tmp_path_factory):
-    """The sample pipeline run once; tests read its output and must not modify it."""
+    """The sample pipeline run once; tests read its output and must not modify it. Every
+    image and frame of at least 1 KiB goes through a payload file (pipelines/payloads.py), so
+    the tests that compare this run with the plain process's, which keeps them inline, show
+    that references change nothing."""
     from pipelines.run import run_pipeline
 
     root, truth = sample_inputs
     out = tmp_path_factory.mktemp("sample-out")
-    result = run_pipeline(sample_config(root, out), spark)
+    result = run_pipeline(sample_config(root, out, run__payload_min_bytes=1024), spark)
     return result, truth, root
 
 

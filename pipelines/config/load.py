@@ -118,6 +118,8 @@ def _validate(cfg: Config, src: str) -> None:
                           f"{', '.join(LangIdConfig.PARAGRAPH_MODES)}, got {cfg.langid.paragraph_mode!r}")
     if not 1 <= cfg.langid.top_k <= 10 or not 0.0 < cfg.langid.min_majority_share <= 1.0:
         raise ConfigError(f"{src}: langid.top_k must be 1..10 and langid.min_majority_share in (0, 1]")
+    if cfg.run.payload_min_bytes and cfg.run.payload_min_bytes < 1024:
+        raise ConfigError(f"{src}: run.payload_min_bytes must be 0 (off) or >= 1024")
     if cfg.shards.max_samples < 1 or cfg.shards.max_bytes < 1024:
         raise ConfigError(f"{src}: shards.max_samples must be >= 1 and shards.max_bytes >= 1024")
     if cfg.shards.partitions < 0:

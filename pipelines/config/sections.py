@@ -18,6 +18,11 @@ class RunConfig:
     master: str = opt("local[*]", "Spark master (`--master` overrides)")
     shuffle_partitions: int = opt(8, "`spark.sql.shuffle.partitions`")
     arrow_batch_size: int = opt(512, "rows per Arrow batch between the JVM and Python")
+    payload_min_bytes: int = opt(4096, "an image or frame of at least this many bytes is kept in a payload file in "
+                                 "the work folder and the record holds a reference to it, so Spark moves narrow "
+                                 "rows ([design.md](design.md#payloads)); `0` keeps every payload in the records "
+                                 "(as it must be when Python workers cannot reach the work folder: HDFS, GCS, "
+                                 "Azure, S3)")
     progress: bool = opt(True, "live progress line")
     work_dir: str = opt("", "Spark's Parquet checkpoints and the run's small files; `\"\"` = `<output>/_work`, or "
                         "`.earlyfuse-work/<name>-<hash>` for an `s3://` output; on a multi-node cluster a folder every "

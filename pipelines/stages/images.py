@@ -20,6 +20,7 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | No
                  min_side: int | None = None) -> tuple[dict, str | None]:
     """One image or frame part -> (part with meta filled in, drop reason or None);
     `min_side` replaces `cfg.min_side` (a page's images have their own)."""
+    from pipelines.payloads import resolve
     from vision_prep.decode import ImageRejected, decode_image
     from vision_prep.hashes import phash
     from vision_prep.tiling import plan
@@ -34,21 +35,23 @@ def prepare_part(part: dict, cfg: ImagesConfig, n_kept: int, max_tiles: int | No
     elif n_kept >= cfg.max_per_doc:
         reason = "over_cap"
     else:
+        # The part keeps `data` as it came (bytes or a payload reference); the checks read the bytes.
+        raw = resolve(data)
         try:
             # Validation decodes the whole stream (truncation shows only at the end), at the
             # smallest scale the JPEG decoder offers: tiles are cut later, from the bytes.
-            small, info = decode_image(data, max_pixels=cfg.max_pixels, draft=(64, 64))
+            small, info = decode_image(raw, max_pixels=cfg.max_pixels, draft=(64, 64))
         except ImageRejected as e:
             reason = e.reason
         else:
-            reason = check_image(info.width, info.height, len(data), cfg, min_side)
+            reason = check_image(info.width, info.height, len(raw), cfg, min_side)
             if reason is None:
                 tiles_cap = max_tiles or cfg.max_tiles
                 p = plan(info.height, info.width, cfg.tile_size, tiles_cap)
                 meta.update(width=info.width, height=info.height, format=info.format, max_tiles=tiles_cap,
                             rows=p.rows, cols=p.cols, n_tiles=p.n_tiles,
                             resized_height=p.resized_height, resized_width=p.resized_width,
-                            sha1=hashlib.sha1(data).hexdigest(), bytes=len(data),
+                            sha1=hashlib.sha1(raw).hexdigest(), bytes=len(raw),
                             phash=f"{phash(small):016x}")
     if reason is not None:
         meta["dropped"] = reason

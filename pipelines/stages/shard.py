@@ -52,9 +52,10 @@ def auto_partitions(n_docs: int, max_samples: int, configured: int) -> int:
 
 
 def _tiles(data: bytes, cfg: ImagesConfig, max_tiles: int) -> np.ndarray:
+    from pipelines.payloads import resolve
     from vision_prep.tiling import tile_image_bytes
 
-    tiles, _, _ = tile_image_bytes(data, tile_size=cfg.tile_size, max_tiles=max_tiles,
+    tiles, _, _ = tile_image_bytes(resolve(data), tile_size=cfg.tile_size, max_tiles=max_tiles,
                                    mode=cfg.mode, max_pixels=cfg.max_pixels)
     if cfg.layout == "patches":
         from vision_prep.patches import to_patches
