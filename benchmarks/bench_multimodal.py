@@ -158,6 +158,7 @@ def run_marginal(sizes: tuple[int, ...] = SIZES) -> dict:
 
 
 def main(argv=None) -> int:
+    global RUNS
     import argparse
 
     from benchmarks.run import print_table
@@ -167,7 +168,6 @@ def main(argv=None) -> int:
     ap.add_argument("--runs", type=int, default=RUNS)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
-    global RUNS
     RUNS = args.runs
     sizes = tuple(sorted(args.docs))
     rows = [fn(sizes) for fn in (run_wall, run_marginal, run_small)]
