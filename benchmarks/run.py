@@ -22,7 +22,7 @@ BENCHMARKS = {
     "classifier": ("benchmarks.bench_classifier", ("run",)),
     "tokenize": ("benchmarks.bench_tokenize", ("run",)),
     "shards": ("benchmarks.bench_shards", ("run",)),
-    "tiling": ("benchmarks.bench_tiling", ("run", "run_fast", "run_floor")),
+    "tiling": ("benchmarks.bench_tiling", ("run", "run_fast", "run_floor", "run_floor_web")),
     "video": ("benchmarks.bench_video", ("run", "run_keyframe")),
     "dedup": ("benchmarks.bench_dedup", ("run_signatures", "run_stage", "run_scaling")),
     "e2e_text": ("benchmarks.bench_e2e_text", ("run", "run_resiliparse")),

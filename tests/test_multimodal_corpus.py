@@ -51,3 +51,16 @@ def test_a_block_has_its_documents(tmp_path, monkeypatch):
     assert len(docs) == 2 and all(len(json.loads(d)["text"].split()) >= 100 for d in docs)
     assert (tmp_path / "warc" / "crawl-0007.warc.gz").stat().st_size > 10_000
     assert len(list((tmp_path / "video").glob("*.mp4"))) == 1
+
+
+def test_marginal_cpu_per_document_cancels_fixed_costs():
+    from benchmarks.bench_multimodal import _kinds, _marginal
+
+    def side(fixed, per_doc, docs):
+        return {"cpu_s": {"JVM": fixed + per_doc * docs / 2, "workers": per_doc * docs / 2}}
+
+    rnd = {n: {"docs": n, "spark": side(20.0, 0.05, n), "plain": {"cpu_s": 5.0 + 0.04 * n}} for n in (2000, 8000)}
+    spark = _marginal(rnd, 2000, 8000, lambda s: sum(s["spark"]["cpu_s"].values()))
+    plain = _marginal(rnd, 2000, 8000, lambda s: s["plain"]["cpu_s"])
+    assert abs(spark - 0.05) < 1e-12 and abs(plain - 0.04) < 1e-12
+    assert _kinds(rnd, 2000, 8000) == "JVM 25.0, workers 25.0"
