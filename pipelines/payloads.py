@@ -103,6 +103,21 @@ def _write_file(path: str, buffers: list) -> None:
     os.replace(tmp, path)
 
 
+def clear_partial(folder: str) -> int:
+    """Remove the half-written files of tasks killed while writing (`*.tmp`); only safe while
+    no task of this run is writing, that is before its first Spark job. Returns how many."""
+    try:
+        names = [n for n in os.listdir(folder) if n.endswith(".tmp")]
+    except FileNotFoundError:
+        return 0
+    for name in names:
+        try:
+            os.remove(os.path.join(folder, name))
+        except FileNotFoundError:
+            pass
+    return len(names)
+
+
 def spiller(work_local: str | None, min_bytes: int) -> Spill | None:
     """The run's Spill, or None when payloads stay in the records (switched off, or a work
     folder only the JVM reaches: HDFS, GCS, Azure, S3)."""

@@ -121,7 +121,7 @@ class RunFailed(RuntimeError):
 
 
 def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) -> RunResult:
-    from pipelines.payloads import spiller
+    from pipelines.payloads import clear_partial, spiller
     from pipelines.stages.fetch_images import work_for_workers
     from pipelines.stages.shard import committed_partitions
     from pipelines.stages.tokenize import tokenizer
@@ -134,6 +134,8 @@ def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) 
     ctx = RunContext(spark, out.opts, records=progress.records, plan=plan, work=out.work, workdir=out.wd,
                      payloads=spiller(work_for_workers(out.work), cfg.run.payload_min_bytes))
     ctx.report.skipped_files = skipped_files
+    if ctx.payloads is not None:  # the run holds the lease and has started no task yet
+        clear_partial(ctx.payloads.folder)
     t_start = time.monotonic()
     skipped: list[str] = []
 

@@ -109,3 +109,15 @@ def test_sample_run_keeps_payloads_beside_narrow_checkpoints(sample_run):
     refs = [d for d in datas if is_ref(d)]
     assert refs and all(len(d) < 1024 for d in datas)
     assert all(len(resolve(d)) >= 1024 for d in refs)
+
+
+def test_half_written_files_of_killed_tasks_are_cleared(tmp_path):
+    from pipelines.payloads import clear_partial
+
+    batch, payloads = _batch([[30_000]], seed=1)
+    out = Spill(str(tmp_path), 20_000)(batch)
+    (tmp_path / "0123abcd.bin.5f3e.tmp").write_bytes(b"half")
+    assert clear_partial(str(tmp_path)) == 1
+    assert [p.suffix for p in tmp_path.iterdir()] == [".bin"]
+    assert resolve(_datas(out)[0][1]) == payloads[0][1]
+    assert clear_partial(str(tmp_path / "none")) == 0
