@@ -122,9 +122,9 @@ class RunFailed(RuntimeError):
 
 def _phases(cfg: Config, spark, out: Output, stages, plan, skipped_files: dict) -> RunResult:
     from pipelines.payloads import clear_partial, spiller
-    from pipelines.stages.fetch_images import work_for_workers
     from pipelines.stages.shard import committed_partitions
     from pipelines.stages.tokenize import tokenizer
+    from pipelines.workdir import work_for_workers
 
     spark = spark or get_session(cfg)
     out.wd.bind(spark)  # a URI work folder's file system, opened and probed before anything is written

@@ -28,6 +28,20 @@ def is_uri(path: str) -> bool:
     return bool(_SCHEME.match(path))
 
 
+def work_for_workers(work: str | None) -> str | None:
+    """The work folder as Python workers reach it (a local path or s3://): a Hadoop URI's
+    `s3a://` is S3 and `file://` a path; HDFS, GCS or Azure are the JVM's alone, so the
+    fetch cache then needs `fetch.cache_dir` and payloads stay in the records."""
+    if not work:
+        return None
+    work = work.rstrip("/")
+    if work.startswith(("s3a://", "s3n://")):
+        return "s3://" + work.split("://", 1)[1]
+    if work.startswith("file://"):
+        return work[len("file://"):]
+    return None if "://" in work and not work.startswith("s3://") else work
+
+
 class WorkDir:
     def __init__(self, root: str):
         self.root = root.rstrip("/") if is_uri(root) else root

@@ -39,20 +39,6 @@ def filled(part: dict, result) -> dict:
     return dict(part, meta=[(k, str(v)) for k, v in meta.items()])
 
 
-def work_for_workers(work: str | None) -> str | None:
-    """The work folder as Python workers reach it (a local path or s3://): a Hadoop URI's
-    `s3a://` is S3 and `file://` a path; HDFS, GCS or Azure are the JVM's alone, so the
-    fetch cache then needs `fetch.cache_dir`."""
-    if not work:
-        return None
-    work = work.rstrip("/")
-    if work.startswith(("s3a://", "s3n://")):
-        return "s3://" + work.split("://", 1)[1]
-    if work.startswith("file://"):
-        return work[len("file://"):]
-    return None if "://" in work and not work.startswith("s3://") else work
-
-
 class FetchProcessor:
     def __init__(self, cfg: FetchConfig, cache_root: str | None, storage_opts, fetched, fetched_bytes):
         self.cfg, self.cache_root, self.storage_opts = cfg, cache_root, storage_opts
@@ -109,8 +95,10 @@ class FetchImages(BatchStage):
         self.cfg = cfg
 
     def make_processor(self, ctx):
-        work = getattr(ctx, "work", None) if ctx is not None else None
-        cache_root = self.cfg.cache_dir or (f"{work_for_workers(work)}/fetch-cache" if work_for_workers(work) else None)
+        from pipelines.workdir import work_for_workers
+
+        work = work_for_workers(getattr(ctx, "work", None) if ctx is not None else None)
+        cache_root = self.cfg.cache_dir or (f"{work}/fetch-cache" if work else None)
         cache_root = cache_root if self.cfg.cache else None
         counters = (ctx.counter("fetched_images"), ctx.counter("fetched_bytes")) if ctx is not None else (None, None)
         opts = ctx.storage_opts if ctx is not None else None
