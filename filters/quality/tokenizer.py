@@ -52,16 +52,6 @@ _SUFFIX_TAIL = 6
 _ASCII_PUNCT = frozenset("!\"#%&'()*,-./:;?@[\\]_{}")
 
 
-def _may_prefix(s: str) -> bool:
-    return not s.isascii() or s[0] in _PREFIX_FIRST or s.startswith(("US$", "C$", "A$"))
-
-
-def _may_suffix(s: str) -> bool:
-    last = s[-1]
-    return (not s.isascii() or last in _SUFFIX_LAST or (last in "sS" and s[-2:-1] == "'")
-            or not _DIGITS.isdisjoint(s))
-
-
 # ASCII characters that, at the start, are a one-character prefix, and at the end a
 # one-character suffix, whatever surrounds them ("." "+" "$" "%" depend on their neighbours).
 _PREFIX_ONE = frozenset(c for c in _PREFIX_FIRST if c.isascii()) - frozenset(".+")
@@ -117,6 +107,8 @@ def _ascii_suffix_len(s: str) -> int:
             return dots
         before = s[-2:-1]
         return 1 if before and (before in _DOT_AFTER or (before.isupper() and s[-3:-2].isupper())) else 0
+    if _DIGITS.isdisjoint(s[-_AFTER_DIGIT_MAX - 1:]):  # no unit can follow a digit here
+        return 2 if s[-2:] in ("'s", "'S") else 0
     for p in range(max(0, n - _AFTER_DIGIT_MAX), n):
         tail = s[p:]
         if (p and s[p - 1] in _DIGITS and tail in _AFTER_DIGIT) or tail == "'s" or tail == "'S":
@@ -124,23 +116,7 @@ def _ascii_suffix_len(s: str) -> int:
     return 0
 
 
-# Both of the URL rule's host forms need a "." before a digit (an IP address) or before a
-# lower-case letter (the top-level domain).
 _URL_HINT_RE = re.compile(r"\.[0-9a-z]")
-
-
-def _may_url(s: str) -> bool:
-    return "." in s and (not s.isascii() or _URL_HINT_RE.search(s) is not None)
-
-
-def _url_match(s: str, fast: bool) -> bool:
-    if fast and s.isascii() and "@" not in s:
-        return _ASCII_URL_NO_AT_RE.match(s) is not None
-    return _URL_RE.match(s) is not None
-
-
-def _may_infix(s: str) -> bool:
-    return not s.isascii() or not _INFIX_CHARS.isdisjoint(s)
 
 
 def _affixes(chunk: str, specials: dict, guarded: bool = True) -> list[str]:
@@ -193,29 +169,53 @@ def _affixes(chunk: str, specials: dict, guarded: bool = True) -> list[str]:
             break
     tokens = prefixes
     if string:
-        if string in specials:
-            tokens.extend(specials[string])
-        elif (not guarded or _may_url(string)) and _url_match(string, guarded):
-            tokens.append(string)
-        elif guarded and not _may_infix(string):
-            tokens.append(string)
-        else:
-            infix_re = _ASCII_INFIX_RE if guarded and string.isascii() else _INFIX_RE
-            start = 0
-            for m in infix_re.finditer(string):
-                s, e = m.start(), m.end()
-                if s == 0:
-                    continue
-                if s != start:
-                    tokens.append(string[start:s])
-                if s != e:
-                    tokens.append(string[s:e])
-                start = e
-            if start < len(string):
-                tokens.append(string[start:])
+        _core_tokens(string, specials, guarded, tokens)
     tokens.extend(reversed(suffixes))
     return tokens
 
+
+def _core_tokens(string: str, specials: dict, guarded: bool, tokens: list[str]) -> None:
+    """What the rules make of the string left when no prefix or suffix applies (a special
+    case, a URL, or pieces split at infixes), appended to `tokens`. Guarded, the regexes
+    run only when a cheap test shows they may match."""
+    if string in specials:
+        tokens.extend(specials[string])
+        return
+    ascii_ = guarded and string.isascii()
+    if not guarded:
+        url = _URL_RE.match(string) is not None
+    else:  # both of the URL rule's host forms need a "." before a digit or a lower-case letter
+        url = "." in string and (not ascii_ or _URL_HINT_RE.search(string) is not None) and (
+            (_ASCII_URL_NO_AT_RE if ascii_ and "@" not in string else _URL_RE).match(string) is not None)
+    if url:
+        tokens.append(string)
+    elif ascii_:
+        if _INFIX_CHARS.isdisjoint(string):
+            tokens.append(string)
+            return
+        # One split in C: pieces and infixes alternate; an infix at the very start is not
+        # split off (the rules skip a match at position 0), empty pieces are dropped.
+        parts = _ASCII_INFIX_SPLIT_RE.split(string)
+        if not parts[0] and len(parts) > 2:
+            parts[2] = parts[1] + parts[2]
+            parts[1] = ""
+        tokens.extend(filter(None, parts))
+    else:
+        start = 0
+        for m in _INFIX_RE.finditer(string):
+            s, e = m.start(), m.end()
+            if s == 0:
+                continue
+            if s != start:
+                tokens.append(string[start:s])
+            if s != e:
+                tokens.append(string[s:e])
+            start = e
+        if start < len(string):
+            tokens.append(string[start:])
+
+
+_ASCII_INFIX_SPLIT_RE = re.compile(f"({_ASCII_INFIX_RE.pattern})")
 
 _SPECIAL_PATTERNS: dict[tuple[str, ...], str] = {}
 _PATTERN_FIRST: dict[str, list[int]] = {}  # first token -> lengths of the patterns it starts
@@ -252,10 +252,29 @@ _CORE_RE = re.compile(r"(?![0-9_]*[A-Za-z])[0-9_]*|[A-Za-z_]+[0-9_]*")
 _DOT_AFTER = frozenset("0123456789abcdefghijklmnopqrstuvwxyz%-+,:;!?()[]{}<>_#*&|'\"`")
 
 
+def _special_cores() -> frozenset[str]:
+    """Every string left of a special case when some of its leading prefix characters and
+    trailing suffix characters (or dots) are taken off: the only cores _peel needs to look
+    up special cases around."""
+    cores = set()
+    for k in _SPECIALS:
+        lead = len(k) - len(k.lstrip("".join(_PREFIX_ONE)))
+        trail = len(k) - len(k.rstrip("".join(_SUFFIX_ONE) + "."))
+        for p in range(lead + 1):
+            for q in range(trail + 1):
+                if p + q < len(k):
+                    cores.add(k[p:len(k) - q])
+    return frozenset(cores)
+
+
+_SPECIAL_CORES = _special_cores()
+
+
 def _peel(chunk: str) -> list[str] | None:
-    """The rules' answer for an ASCII chunk that is a core (see _CORE_RE) wrapped in
-    characters the rules always split off one by one, when no piece the rules would look up
-    in the special cases is one; None when the chunk is not of that shape."""
+    """The rules' answer for an ASCII chunk that is a core wrapped in characters the rules
+    always split off one by one, when no piece the rules would look up in the special cases
+    is one and the core has no prefix or suffix of its own (then the rules' loop stops at
+    the core, and only its special case, URL or infixes are left); None otherwise."""
     n = len(chunk)
     i, j = 0, n
     while i < n and chunk[i] in _PREFIX_ONE:
@@ -270,32 +289,49 @@ def _peel(chunk: str) -> list[str] | None:
         else:
             break
     core = chunk[i:j]
-    if not core or (i == 0 and j == n) or not _CORE_RE.fullmatch(core):
+    if not core:
+        return None
+    plain = _CORE_RE.fullmatch(core) is not None
+    # A core of other characters must have no affix of its own (the cheap tests in front
+    # are necessary conditions, as the scan stopped at its first and last characters). Only
+    # a final "." is judged by the character before it, which for a core of "." alone is a
+    # prefix character that the rules may still see: that case takes the rules.
+    if not plain and (core == "." or (core[0] in ".+UCA" and _prefix_len(core)) or (
+            (core[-1] in ".sS" or not _DIGITS.isdisjoint(core[-_AFTER_DIGIT_MAX - 1:]))
+            and _ascii_suffix_len(core))):
         return None
     specials = _SPECIALS
-    for a in range(i + 1):
-        for b in range(j, n + 1):
-            if (a != i or b != j) and chunk[a:b] in specials:
-                return None
-    return [*chunk[:i], *specials.get(core, (core,)), *chunk[j:]]
+    if core in _SPECIAL_CORES:
+        for a in range(i + 1):
+            for b in range(j, n + 1):
+                if (a != i or b != j) and chunk[a:b] in specials:
+                    return None
+    tokens = [*chunk[:i]]
+    if plain:
+        tokens.extend(specials.get(core, (core,)))
+    else:
+        _core_tokens(core, specials, True, tokens)
+    tokens.extend(chunk[j:])
+    return tokens
 
 
 def _affix_tokens(chunk: str) -> list[str]:
     """`_affixes(chunk, _SPECIALS)`, with the answer for the commonest shapes of chunk known
     without running the rules: letters or ASCII digits alone (no prefix, suffix, infix or URL
-    rule can apply), and letters with one edge character before or after them. Every other
-    chunk takes the rules. Tests compare the two on every chunk of several corpora."""
+    rule can apply), an ASCII core wrapped in edge characters (`_peel`), and other letters
+    with one edge character before or after them. Every other chunk takes the rules. Tests
+    compare the two on every chunk of several corpora and on random strings."""
     specials = _SPECIALS
     if chunk.isalpha() or (chunk.isdigit() and chunk.isascii()):
         return list(specials.get(chunk, (chunk,)))
-    if chunk.isascii() and not _may_prefix(chunk) and not _may_suffix(chunk) and _INFIX_CHARS.isdisjoint(chunk):
-        return list(specials.get(chunk, (chunk,)))  # no rule can apply ("." is an infix character)
     if chunk in specials or len(chunk) < 2:
         return _affixes(chunk, specials)
+    if chunk.isascii():
+        tokens = _peel(chunk)
+        return _affixes(chunk, specials) if tokens is None else tokens
     first, last = chunk[0], chunk[-1]
     head = chunk[:-1]
-    if head.isalpha() and (last in _EDGE_SUFFIX or (last == "." and head.isascii() and (
-            head[-1].islower() or (len(head) > 1 and head[-2:].isupper())))):
+    if head.isalpha() and last in _EDGE_SUFFIX:
         return [*specials.get(head, (head,)), last]
     if first in _EDGE_PREFIX:
         rest = chunk[1:]
@@ -304,10 +340,6 @@ def _affix_tokens(chunk: str) -> list[str]:
         mid = rest[:-1]
         if mid and mid.isalpha() and last in _EDGE_SUFFIX and rest not in specials and head not in specials:
             return [first, *specials.get(mid, (mid,)), last]
-    if chunk.isascii():
-        tokens = _peel(chunk)
-        if tokens is not None:
-            return tokens
     return _affixes(chunk, specials)
 
 
@@ -352,7 +384,7 @@ _MAX_VOCAB = 1 << 22
 _STOP_IDS: dict[str, frozenset[int]] = {}
 _ID_TO_TOKEN: list[str] = []
 # Per-token facts: token -> (id, non-symbol, its length if non-symbol, has a letter,
-# unspaced-script, sentence class, the entry of a chunk of it alone). Chunks share tokens
+# unspaced-script, sentence class). Chunks share tokens
 # ("word", "word," and "(word"), so a new chunk is mostly made of known tokens.
 _TOKENS: dict[str, tuple] = {}
 
@@ -399,32 +431,34 @@ def _is_punct(tok: str) -> bool:
 
 def _token_info(t: str) -> tuple:
     info = _TOKENS.get(t)
-    if info is None and t.isalpha() and t.isascii():
+    if info is not None:
+        return info
+    i = _VOCAB.get(t)
+    if i is None:
+        i = _VOCAB[t] = len(_TOK_LENS)
+        _TOK_LENS.append(len(t))
+    if t.isalpha() and t.isascii():
         # The commonest new token, a word of ASCII letters: a non-symbol, cased token of no
         # unspaced script, no punctuation (what the general branch below finds for it).
-        i = _token_id(t)
-        n = len(t)
-        info = _TOKENS[t] = (i, 1, n, 1, 0, "0", ((i,), 1, 1, n, 1, "0", 0))
-    elif info is None:
-        nonsym = not PUNCTUATION_SET.issuperset(t)
-        cls = "2" if t in _SENT_PUNCT else None
-        if t.isascii():  # every ASCII letter is cased; no ASCII character is of an unspaced script
-            alpha, uns = t.lower() != t.upper(), False
-            cls = cls or ("1" if _ASCII_PUNCT.issuperset(t) else "0")
-        else:
-            alpha, uns = any(c.isalpha() for c in t), _UNSPACED_TOKEN_RE.match(t) is not None
-            cls = cls or ("1" if _is_punct(t) else "0")
-        i, nonsym, nonsym_len, alpha, uns = _token_id(t), int(nonsym), len(t) if nonsym else 0, int(alpha), int(uns)
-        # The last item is the cache entry of a chunk that is this token alone (shared).
-        info = _TOKENS[t] = (i, nonsym, nonsym_len, alpha, uns, cls,
-                             ((i,), 1, nonsym, nonsym_len, alpha, cls, uns))
+        info = _TOKENS[t] = (i, 1, len(t), 1, 0, "0")
+        return info
+    nonsym = not PUNCTUATION_SET.issuperset(t)
+    cls = "2" if t in _SENT_PUNCT else None
+    if t.isascii():  # every ASCII letter is cased; no ASCII character is of an unspaced script
+        alpha, uns = t.lower() != t.upper(), False
+        cls = cls or ("1" if _ASCII_PUNCT.issuperset(t) else "0")
+    else:
+        alpha, uns = any(c.isalpha() for c in t), _UNSPACED_TOKEN_RE.match(t) is not None
+        cls = cls or ("1" if _is_punct(t) else "0")
+    info = _TOKENS[t] = (i, int(nonsym), len(t) if nonsym else 0, int(alpha), int(uns), cls)
     return info
 
 
 def _entry(chunk: str) -> tuple:
     get = _TOKENS.get
     if chunk.isascii() and (chunk.isalpha() or chunk.isdigit()) and chunk not in _SPECIALS:
-        ent = _CHUNKS[chunk] = (get(chunk) or _token_info(chunk))[6]  # the commonest chunk
+        i, nonsym, nonsym_len, alpha, uns, cls = get(chunk) or _token_info(chunk)  # the commonest chunk
+        ent = _CHUNKS[chunk] = ((i,), 1, nonsym, nonsym_len, alpha, cls, uns)
         return ent
     toks = _affix_tokens(chunk)
     if len(toks) > 1 and not _PATTERN_PAIRS.isdisjoint(zip(toks, toks[1:])):
@@ -432,13 +466,14 @@ def _entry(chunk: str) -> tuple:
     if not chunk.isascii() and _UNSPACED_CHAR_RE.search(chunk):
         toks = [w for t in toks for w in (split_words(t) if _UNSPACED_CHAR_RE.search(t) else (t,))]
     if len(toks) == 1:
-        ent = (get(toks[0]) or _token_info(toks[0]))[6]
+        i, nonsym, nonsym_len, alpha, uns, cls = get(toks[0]) or _token_info(toks[0])
+        ent = ((i,), 1, nonsym, nonsym_len, alpha, cls, uns)
     elif len(toks) == 2:  # a word and one mark, mostly: no zip over two tokens
         a, b = toks
         a, b = get(a) or _token_info(a), get(b) or _token_info(b)
         ent = ((a[0], b[0]), 2, a[1] + b[1], a[2] + b[2], a[3] + b[3], a[5] + b[5], a[4] + b[4])
     else:
-        ids, nonsym, nonsym_len, alpha, uns, cls, _ = zip(*[get(t) or _token_info(t) for t in toks])
+        ids, nonsym, nonsym_len, alpha, uns, cls = zip(*[get(t) or _token_info(t) for t in toks])
         ent = (ids, len(toks), sum(nonsym), sum(nonsym_len), sum(alpha), "".join(cls), sum(uns))
     _CHUNKS[chunk] = ent
     return ent
