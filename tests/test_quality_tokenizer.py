@@ -18,8 +18,9 @@ import pytest
 from benchmarks.quality_corpus import make_corpus
 from benchmarks.real_text import documents
 from filters.quality import decide, measure, signals, words
+from filters.quality.affixes import _affix_tokens, _affixes, _ascii_suffix_len
 from filters.quality.spacy_rules import _SPECIALS, _SUFFIX_RE, _UNITS
-from filters.quality.tokenizer import _UNSPACED_CHAR_RE, _affix_tokens, _affixes, _ascii_suffix_len
+from filters.quality.tokenizer import _UNSPACED_CHAR_RE
 
 # Pieces random chunks are made of: letters of several scripts, digits, every ASCII
 # punctuation character, the Unicode punctuation, quotes, currency and units spaCy's rules
