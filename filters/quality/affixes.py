@@ -104,6 +104,8 @@ def _ascii_suffix_len(s: str) -> int:
 
 
 _URL_HINT_RE = re.compile(r"\.[0-9a-z]")
+# The ASCII infixes captured, so that one split returns pieces and infixes alike.
+_ASCII_INFIX_SPLIT_RE = re.compile(f"({_ASCII_INFIX_RE.pattern})")
 
 
 def _affixes(chunk: str, specials: dict, guarded: bool = True) -> list[str]:
@@ -201,8 +203,6 @@ def _core_tokens(string: str, specials: dict, guarded: bool, tokens: list[str]) 
         if start < len(string):
             tokens.append(string[start:])
 
-
-_ASCII_INFIX_SPLIT_RE = re.compile(f"({_ASCII_INFIX_RE.pattern})")
 
 _SPECIAL_PATTERNS: dict[tuple[str, ...], str] = {}
 _PATTERN_FIRST: dict[str, list[int]] = {}  # first token -> lengths of the patterns it starts

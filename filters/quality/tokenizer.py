@@ -1,7 +1,7 @@
 """Word tokens of a text as datatrove's English tokenizer (spaCy, blank "en") gives them,
 applied per whitespace chunk (the rules are in affixes.py) and memoised like spaCy's own
-cache. Unspaced scripts (Han, Kana, Thai, ...) are one token per character. The caches are per process (no locking): one
-per thread or process, as Spark runs them."""
+cache. Unspaced scripts (Han, Kana, Thai, ...) are one token per character. The caches are
+per process (no locking): one per thread or process, as Spark runs them."""
 
 from __future__ import annotations
 
@@ -87,10 +87,7 @@ def _token_info(t: str) -> tuple:
     info = _TOKENS.get(t)
     if info is not None:
         return info
-    i = _VOCAB.get(t)
-    if i is None:
-        i = _VOCAB[t] = len(_TOK_LENS)
-        _TOK_LENS.append(len(t))
+    i = _token_id(t)
     if t.isalpha() and t.isascii():
         # The commonest new token, a word of ASCII letters: a non-symbol, cased token of no
         # unspaced script, no punctuation (what the general branch below finds for it).
